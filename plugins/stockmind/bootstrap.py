@@ -1,0 +1,145 @@
+"""``make up`` / ``make down``: bring the whole local platform up, or take it down.
+
+Up is idempotent: a running cluster or service is left as it is, migrations that are
+applied are skipped, and the first backfill only fills runs that are missing or failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from stockmind import migrate
+from stockmind.airflow_client import AirflowAPIError, AirflowClient
+from stockmind.db import connect, redact, warehouse_dsn
+from stockmind.localpg import LocalCluster
+from stockmind.platform import (
+    ADMIN_USER,
+    SERVICES,
+    admin_password,
+    airflow_port,
+    run_airflow,
+    service_pid,
+    start_service,
+    stop_service,
+)
+from stockmind.settings import Settings
+
+PRICE_DAG = "ingest_prices_daily"
+DAGS = (PRICE_DAG, "refresh_symbols")
+
+
+def _client(settings: Settings) -> AirflowClient:
+    url = f"http://127.0.0.1:{airflow_port(settings)}"
+    return AirflowClient(url, ADMIN_USER, admin_password(settings))
+
+
+def wait_for_runs(client: AirflowClient, dag_id: str, timeout: float, say) -> dict[str, int]:
+    """Poll until no run of ``dag_id`` is queued or running; returns counts by state."""
+    deadline = time.monotonic() + timeout
+    counts: dict[str, int] = {}
+    last = ""
+    while time.monotonic() < deadline:
+        runs = client.dag_runs(dag_id)
+        counts = {}
+        for run in runs:
+            counts[run["state"]] = counts.get(run["state"], 0) + 1
+        line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+        if line != last:
+            say(f"  {dag_id}: {line}")
+            last = line
+        if runs and not counts.get("queued") and not counts.get("running"):
+            return counts
+        time.sleep(3)
+    return counts
+
+
+def warehouse_summary(dsn: str) -> dict:
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select count(distinct symbol), count(*), min(trade_date), max(trade_date) "
+                "from raw.prices_daily"
+            )
+            symbols, rows, first, last = cur.fetchone()
+            cur.execute("select count(*) from raw.rejected_rows")
+            (rejected,) = cur.fetchone()
+    finally:
+        conn.close()
+    return {"symbols": symbols, "rows": rows, "first": first, "last": last, "rejected": rejected}
+
+
+def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] = print) -> dict:
+    started = time.monotonic()
+    if not settings.database_url:
+        port = LocalCluster(settings).up()
+        say(f"PostgreSQL: project-local cluster on 127.0.0.1:{port} ({settings.pg_dir})")
+    dsn = warehouse_dsn(settings)
+    say(f"Warehouse schema: revision {migrate.upgrade(dsn)}")
+    say("Airflow metadata: airflow db migrate …")
+    run_airflow(settings, ["db", "migrate"], capture_output=True, text=True)
+    for name in SERVICES:
+        say(f"Airflow {name}: pid {start_service(settings, name)}")
+    client = _client(settings)
+    client.wait_healthy(("metadatabase", "scheduler", "dag_processor"))
+    for dag_id in DAGS:
+        client.wait_dag(dag_id)
+        client.unpause(dag_id)
+    today = dt.date.today()
+    start = today - dt.timedelta(days=backfill_days)
+    try:
+        client.create_backfill(PRICE_DAG, f"{start}T00:00:00Z", f"{today}T00:00:00Z")
+        say(f"Backfill {PRICE_DAG}: {start} .. {today} (sample source, offline)")
+    except AirflowAPIError as exc:  # one already running, or nothing left to fill
+        say(f"Backfill not created: {exc}")
+    counts = wait_for_runs(client, PRICE_DAG, timeout=900, say=say)
+    summary = warehouse_summary(dsn)
+    report = {
+        "seconds": round(time.monotonic() - started),
+        "airflow_url": client.base_url,
+        "user": ADMIN_USER,
+        "password": admin_password(settings),
+        "warehouse": redact(dsn),
+        "runs": counts,
+        **summary,
+    }
+    say(render(report))
+    return report
+
+
+def render(r: dict) -> str:
+    runs = ", ".join(f"{n} {s}" for s, n in sorted(r["runs"].items())) or "none yet"
+    return f"""
+StockMind is up ({r["seconds"]} s).
+  Airflow UI    {r["airflow_url"]}   user {r["user"]}   password {r["password"]}
+  Warehouse     {r["warehouse"]}   (full DSN: .venv/bin/stockmind db url)
+  Prices        {r["symbols"]} symbols, {r["rows"]} rows, {r["first"]} .. {r["last"]}
+                ({r["rejected"]} rows quarantined in raw.rejected_rows)
+  DAG runs      {PRICE_DAG}: {runs}
+  Airflow CLI   .venv/bin/stockmind airflow dags list
+  Stop          make down
+"""
+
+
+def down(settings: Settings, say: Callable[[str], None] = print) -> None:
+    for name in reversed(SERVICES):
+        if stop_service(settings, name):
+            say(f"Airflow {name}: stopped")
+    if not settings.database_url and LocalCluster(settings).stop():
+        say("PostgreSQL: stopped")
+    say("StockMind is down.")
+
+
+def status(settings: Settings) -> dict[str, str]:
+    out = {
+        name: f"running (pid {pid})" if (pid := service_pid(settings, name)) else "stopped"
+        for name in SERVICES
+    }
+    if settings.database_url:
+        out["postgresql"] = f"external: {redact(warehouse_dsn(settings))}"
+    else:
+        cluster = LocalCluster(settings)
+        out["postgresql"] = f"running on port {cluster.port()}" if cluster.running() else "stopped"
+    return out

@@ -1,0 +1,162 @@
+"""``stockmind`` — the project's command line (installed in ``.venv/bin``).
+
+    stockmind up | down | status
+    stockmind db up | down | migrate | url | status
+    stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
+                            [--start D --end D] [--universe U] [--batch-size N]
+    stockmind ingest profiles --source … [--symbols …]
+    stockmind airflow <airflow CLI arguments …>
+
+Every command honours DATABASE_URL; without it they use the project-local cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+
+from stockmind.settings import PRICE_SOURCES, Settings, get_settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from stockmind import migrate
+    from stockmind.db import warehouse_dsn
+    from stockmind.localpg import LocalCluster
+
+    cluster = LocalCluster(settings)
+    if args.action == "url":
+        print(warehouse_dsn(settings))
+    elif args.action == "up":
+        if settings.database_url:
+            print("DATABASE_URL is set: nothing to start; migrating it")
+        else:
+            print(f"PostgreSQL running on 127.0.0.1:{cluster.up()} (data: {cluster.data})")
+        print(f"schema at revision {migrate.upgrade()}")
+    elif args.action == "migrate":
+        print(f"schema at revision {migrate.upgrade()}")
+    elif args.action == "down":
+        print("stopped" if cluster.stop() else "not running")
+    elif args.action == "status":
+        running = cluster.running()
+        print(
+            f"local cluster: {'running on port ' + str(cluster.port()) if running else 'stopped'}"
+        )
+        print(
+            f"schema revision: {migrate.current() if running or settings.database_url else '-'}"
+            f" (head {migrate.head()})"
+        )
+    return 0
+
+
+def _symbols(args, settings: Settings, provider) -> list[str]:
+    from stockmind.universe import resolve_universe
+
+    if args.symbols:
+        return sorted({s.strip().upper() for s in ",".join(args.symbols).split(",") if s.strip()})
+    if provider.name == "csv" and not args.universe:
+        return provider.symbols()
+    return resolve_universe(args.universe or settings.effective_universe())
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from stockmind.providers import get_provider
+
+    provider = get_provider(args.source or settings.price_source, settings, path=args.path)
+    symbols = _symbols(args, settings, provider)
+    if args.what == "profiles":
+        from stockmind.profiles import refresh_profiles
+
+        print(json.dumps(refresh_profiles(symbols, provider)))
+        return 0
+    from stockmind.ingest import ingest_prices
+
+    end = args.end or dt.date.today()
+    start = args.start or (
+        dt.date(1900, 1, 1) if provider.name == "csv" else end - dt.timedelta(days=30)
+    )
+    if start > end:
+        print(f"error: --start {start} is after --end {end}", file=sys.stderr)
+        return 2
+    print(
+        f"ingesting {len(symbols)} symbols from {provider.name}, {start} .. {end}", file=sys.stderr
+    )
+    summary = ingest_prices(
+        symbols, start, end, provider, batch_size=args.batch_size or settings.batch_size
+    )
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_airflow(args, settings: Settings) -> int:
+    from stockmind.platform import airflow_bin, airflow_env
+
+    argv = [airflow_bin(), *args.airflow_args]
+    os.execve(argv[0], argv, airflow_env(settings))
+    return 0  # not reached
+
+
+def cmd_platform(args, settings: Settings) -> int:
+    from stockmind import bootstrap
+
+    if args.command == "up":
+        bootstrap.up(settings, backfill_days=args.backfill_days)
+    elif args.command == "down":
+        bootstrap.down(settings)
+    else:
+        for name, state in bootstrap.status(settings).items():
+            print(f"{name:14} {state}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stockmind", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="set up and start the local platform (make up)")
+    up.add_argument("--backfill-days", type=int, default=30)
+    sub.add_parser("down", help="stop Airflow and the local PostgreSQL (make down)")
+    sub.add_parser("status", help="what is running")
+
+    db = sub.add_parser("db", help="the warehouse database")
+    db.add_argument("action", choices=["up", "down", "migrate", "url", "status"])
+
+    ingest = sub.add_parser("ingest", help="ad-hoc loads (the code the DAGs run)")
+    ingest.add_argument("what", choices=["prices", "profiles"])
+    ingest.add_argument("--source", choices=PRICE_SOURCES)
+    ingest.add_argument("--path", help="file or folder for --source csv")
+    ingest.add_argument("--symbols", nargs="+", help="symbols (space or comma separated)")
+    ingest.add_argument("--universe", help="sample | sp500 | table | a file of symbols")
+    ingest.add_argument("--start", type=_date, help="first trade date (inclusive)")
+    ingest.add_argument("--end", type=_date, help="last trade date (inclusive)")
+    ingest.add_argument("--batch-size", type=int)
+
+    af = sub.add_parser("airflow", help="the Airflow CLI with the project's settings")
+    af.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+        handler = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow}.get(
+            args.command, cmd_platform
+        )
+        return handler(args, settings)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Running the local platform: Airflow's environment, its processes, and ``make up``.
+
+Airflow is configured only through environment variables built here, so the CLI, the
+services and the tests agree on one AIRFLOW_HOME, one metadata database and one DAG
+folder.  Services run as separate process groups (api-server, scheduler, dag-processor)
+with pid files and logs under ``.local``; ``down`` stops them by group.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stockmind.db import local_dsn, sqlalchemy_url, warehouse_dsn, with_database
+from stockmind.localpg import free_port
+from stockmind.settings import Settings
+
+SERVICES = ("api-server", "scheduler", "dag-processor")
+ADMIN_USER = "admin"
+
+
+def _secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def airflow_port(settings: Settings) -> int:
+    port_file = settings.airflow_home / "port"
+    if port_file.exists():
+        return int(port_file.read_text())
+    port = free_port(int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")))
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    port_file.write_text(str(port))
+    return port
+
+
+def admin_password(settings: Settings) -> str:
+    """The UI password, kept in the file Airflow's simple auth manager reads."""
+    path = settings.airflow_home / "passwords.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({ADMIN_USER: secrets.token_urlsafe(12)}) + "\n")
+        path.chmod(0o600)
+    return json.loads(path.read_text())[ADMIN_USER]
+
+
+def airflow_metadata_dsn(settings: Settings) -> str:
+    explicit = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+    if explicit:
+        return explicit
+    if settings.database_url:
+        return sqlalchemy_url(with_database(warehouse_dsn(settings), "airflow"))
+    return sqlalchemy_url(local_dsn(settings, "airflow"))
+
+
+def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every Airflow process of this project runs with."""
+    env = dict(os.environ if base is None else base)
+    home = settings.airflow_home
+    home.mkdir(parents=True, exist_ok=True)
+    port = airflow_port(settings)
+    admin_password(settings)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "STOCKMIND_ROOT": str(settings.root),
+            "STOCKMIND_HOME": str(settings.home),
+            "DATABASE_URL": warehouse_dsn(settings),
+            "AIRFLOW_CONN_STOCKMIND_WAREHOUSE": warehouse_dsn(settings),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_dsn(settings),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.root / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": env.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
+            "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home / "jwt_secret"),
+            "AIRFLOW__CORE__FERNET_KEY": env.get("AIRFLOW__CORE__FERNET_KEY")
+            or _secret(
+                home / "fernet_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()
+            ),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "DO_NOT_TRACK": "true",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        }
+    )
+    bin_dir = str(Path(sys.executable).parent)
+    if not env.get("PATH", "").startswith(bin_dir):
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def airflow_bin() -> str:
+    return str(Path(sys.executable).parent / "airflow")
+
+
+def run_airflow(settings: Settings, args: list[str], check: bool = True, **kw):
+    return subprocess.run([airflow_bin(), *args], env=airflow_env(settings), check=check, **kw)
+
+
+# -- services -------------------------------------------------------------------------
+def _pid_file(settings: Settings, name: str) -> Path:
+    return settings.home / "run" / f"{name}.pid"
+
+
+def service_pid(settings: Settings, name: str) -> int | None:
+    path = _pid_file(settings, name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def start_service(settings: Settings, name: str) -> int:
+    """Start ``airflow <name>`` in its own process group (no-op when running)."""
+    pid = service_pid(settings, name)
+    if pid:
+        return pid
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    _pid_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
+    with (logs / f"{name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [airflow_bin(), name],
+            env=airflow_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file(settings, name).write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop_service(settings: Settings, name: str, timeout: float = 30) -> bool:
+    pid = service_pid(settings, name)
+    if not pid:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.3)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    _pid_file(settings, name).unlink(missing_ok=True)
+    return True

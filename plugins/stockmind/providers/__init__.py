@@ -1,0 +1,32 @@
+"""Market-data providers behind one interface, chosen by ``STOCKMIND_PRICE_SOURCE``."""
+
+from __future__ import annotations
+
+from stockmind.providers.base import PRICE_COLUMNS, FetchResult, PriceProvider, SymbolProfile
+from stockmind.settings import Settings, get_settings
+
+__all__ = ["PRICE_COLUMNS", "FetchResult", "PriceProvider", "SymbolProfile", "get_provider"]
+
+
+def get_provider(
+    source: str | None = None, settings: Settings | None = None, path: str | None = None
+) -> PriceProvider:
+    """The provider for ``source`` (default: settings); imports only the one chosen."""
+    settings = settings or get_settings()
+    source = source or settings.price_source
+    if source == "sample":
+        from stockmind.providers.sample import SampleProvider
+
+        return SampleProvider()
+    if source == "csv":
+        from stockmind.providers.csv import CsvProvider
+
+        csv_path = path or settings.csv_path
+        if not csv_path:
+            raise ValueError("the csv source needs a path: --path or STOCKMIND_CSV_PATH")
+        return CsvProvider(csv_path)
+    if source == "yfinance":
+        from stockmind.providers.yfinance import YFinanceProvider
+
+        return YFinanceProvider()
+    raise ValueError(f"unknown price source {source!r} (sample, csv, yfinance)")

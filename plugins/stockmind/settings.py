@@ -1,0 +1,101 @@
+"""Settings read from the environment, in one place.
+
+Every entry point (CLI, DAG tasks, API, ML) builds a :class:`Settings` with
+:func:`get_settings` so that one variable — ``DATABASE_URL`` above all — moves the whole
+platform to another PostgreSQL.  Nothing here opens a connection or imports a framework:
+Airflow parses DAG files that import this module, and parsing must stay cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository root when the package runs from a checkout (``plugins/stockmind``).
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_ROOT = PACKAGE_DIR.parent.parent
+
+#: Sources a price/profile provider can be chosen from.
+PRICE_SOURCES = ("sample", "csv", "yfinance")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Platform configuration; field docs name the environment variable."""
+
+    #: STOCKMIND_ROOT — the checkout (dags/, dbt/ …); defaults to the package's parent.
+    root: Path = DEFAULT_ROOT
+    #: STOCKMIND_HOME — local state: PostgreSQL cluster, AIRFLOW_HOME, logs.
+    home: Path = DEFAULT_ROOT / ".local"
+    #: DATABASE_URL — the warehouse; unset means the project-local cluster.
+    database_url: str | None = None
+    #: STOCKMIND_PRICE_SOURCE — sample | csv | yfinance.
+    price_source: str = "sample"
+    #: STOCKMIND_CSV_PATH — file or folder for the csv source.
+    csv_path: str | None = None
+    #: STOCKMIND_UNIVERSE — sample | sp500 | table | a path to a file of symbols.
+    universe: str | None = None
+    #: STOCKMIND_BATCH_SIZE — symbols per mapped task / provider call.
+    batch_size: int = 50
+    #: STOCKMIND_TIMESCALEDB — auto (use it when available) | on | off.
+    timescaledb: str = "auto"
+    #: STOCKMIND_EXCHANGE_TZ — the exchange calendar's time zone (trade dates).
+    exchange_tz: str = "America/New_York"
+    #: STOCKMIND_PG_PORT — preferred port for the local cluster.
+    pg_port: int = 55432
+
+    @property
+    def pg_dir(self) -> Path:
+        return Path(_env("STOCKMIND_PG_DIR") or self.home / "pg")
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    def effective_universe(self) -> str:
+        """The universe to ingest: explicit, else a small list for sample data, else S&P 500."""
+        if self.universe:
+            return self.universe
+        return "sample" if self.price_source == "sample" else "sp500"
+
+
+def get_settings() -> Settings:
+    """Build settings from the current environment (cheap; call it where needed)."""
+    root = Path(_env("STOCKMIND_ROOT") or DEFAULT_ROOT).resolve()
+    source = (_env("STOCKMIND_PRICE_SOURCE") or "sample").lower()
+    if source not in PRICE_SOURCES:
+        raise ValueError(f"STOCKMIND_PRICE_SOURCE must be one of {PRICE_SOURCES}, got {source!r}")
+    timescale = (_env("STOCKMIND_TIMESCALEDB") or "auto").lower()
+    if timescale not in ("auto", "on", "off"):
+        raise ValueError(f"STOCKMIND_TIMESCALEDB must be auto, on or off, got {timescale!r}")
+    batch = _env_int("STOCKMIND_BATCH_SIZE", 50)
+    if batch < 1:
+        raise ValueError("STOCKMIND_BATCH_SIZE must be at least 1")
+    return Settings(
+        root=root,
+        home=Path(_env("STOCKMIND_HOME") or root / ".local").resolve(),
+        database_url=_env("DATABASE_URL"),
+        price_source=source,
+        csv_path=_env("STOCKMIND_CSV_PATH"),
+        universe=_env("STOCKMIND_UNIVERSE"),
+        batch_size=batch,
+        timescaledb=timescale,
+        exchange_tz=_env("STOCKMIND_EXCHANGE_TZ") or "America/New_York",
+        pg_port=_env_int("STOCKMIND_PG_PORT", 55432),
+    )
