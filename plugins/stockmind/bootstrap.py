@@ -14,7 +14,7 @@ from stockmind import migrate
 from stockmind.airflow_client import AirflowAPIError, AirflowClient
 from stockmind.db import connect, redact, warehouse_dsn
 from stockmind.localpg import LocalCluster
-from stockmind.platform import (
+from stockmind.services import (
     ADMIN_USER,
     SERVICES,
     admin_password,

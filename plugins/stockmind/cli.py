@@ -98,7 +98,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_airflow(args, settings: Settings) -> int:
-    from stockmind.platform import airflow_bin, airflow_env
+    from stockmind.services import airflow_bin, airflow_env
 
     argv = [airflow_bin(), *args.airflow_args]
     os.execve(argv[0], argv, airflow_env(settings))

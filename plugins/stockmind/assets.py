@@ -1,0 +1,9 @@
+"""Asset URIs of the tables DAGs hand to each other (Airflow wraps them in ``Asset``).
+
+Kept here, framework-free, so producer and consumer DAGs cannot spell them differently.
+The host is a logical name for the warehouse, not a connection address.
+"""
+
+WAREHOUSE_HOST = "warehouse"
+PRICES_DAILY_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/prices_daily"
+SYMBOLS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/symbols"

@@ -1,0 +1,41 @@
+"""What DAG tasks call: each task body is one call into here (a DAG file is configuration).
+
+Functions take and return small, JSON-able values, because that is what crosses XCom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from stockmind.ingest import ingest_price_batch, summarize
+from stockmind.profiles import refresh_profiles
+from stockmind.providers import get_provider
+from stockmind.settings import get_settings
+from stockmind.trading_calendar import interval_trade_dates
+from stockmind.universe import batches, resolve_universe
+
+
+def plan_symbol_batches(
+    universe: str | None = None, batch_size: int | None = None
+) -> list[list[str]]:
+    """The universe split into batches, one mapped task each."""
+    settings = get_settings()
+    symbols = resolve_universe(universe or settings.effective_universe())
+    return batches(symbols, batch_size or settings.batch_size)
+
+
+def load_prices_for_interval(
+    symbols: list[str], interval_start: dt.datetime, interval_end: dt.datetime, run_id: str
+) -> dict:
+    """Load one batch for the trade dates of a data interval (exchange time zone)."""
+    settings = get_settings()
+    start, end = interval_trade_dates(interval_start, interval_end, settings.exchange_tz)
+    return ingest_price_batch(symbols, start, end, get_provider(), run_id=run_id).as_dict()
+
+
+def summarize_reports(reports: list[dict]) -> dict:
+    return summarize(list(reports))
+
+
+def refresh_profile_batch(symbols: list[str]) -> dict:
+    return refresh_profiles(symbols, get_provider())
