@@ -1,0 +1,152 @@
+"""Test fixtures on a real PostgreSQL: throwaway databases on the project-local cluster.
+
+``pytest_configure`` runs before any test module imports Airflow: it starts the local
+cluster (or uses the server of DATABASE_URL), creates one throwaway Airflow metadata
+database for the session and points Airflow at it and at a temporary AIRFLOW_HOME.
+Each warehouse test gets a fresh database with the migrations applied, dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION = uuid.uuid4().hex[:8]
+_state: dict[str, str] = {}
+
+
+def _server_dsn() -> str:
+    from stockmind.db import local_dsn, normalize_dsn, with_database
+    from stockmind.localpg import LocalCluster
+    from stockmind.settings import get_settings
+
+    settings = get_settings()
+    if settings.database_url:
+        return with_database(normalize_dsn(settings.database_url), "postgres")
+    LocalCluster(settings).up()
+    return local_dsn(settings, "postgres")
+
+
+def create_database(name: str) -> str:
+    from stockmind.db import with_database
+
+    conn = psycopg2.connect(_state["server"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    conn.close()
+    return with_database(_state["server"], name)
+
+
+def drop_database(name: str) -> None:
+    conn = psycopg2.connect(_state["server"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    conn.close()
+
+
+def pytest_configure(config) -> None:
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    _state["server"] = _server_dsn()
+    from stockmind.db import sqlalchemy_url
+
+    home = Path(tempfile.mkdtemp(prefix=f"stockmind-airflow-{SESSION}-"))
+    _state["airflow_home"] = str(home)
+    _state["airflow_db"] = f"airflow_test_{SESSION}"
+    airflow_dsn = create_database(_state["airflow_db"])
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(airflow_dsn),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        }
+    )
+
+
+def pytest_unconfigure(config) -> None:
+    if "airflow.settings" in sys.modules:  # close Airflow's pooled connections first
+        sys.modules["airflow.settings"].dispose_orm()
+    if "server" in _state:
+        drop_database(_state["airflow_db"])
+        shutil.rmtree(_state["airflow_home"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """The session's Airflow metadata database, migrated (only DAG-running tests pay)."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True, env=os.environ)
+    return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+
+@pytest.fixture
+def empty_db():
+    """A fresh, empty database (no migrations) — for migration tests."""
+    name = f"stockmind_test_{uuid.uuid4().hex[:10]}"
+    dsn = create_database(name)
+    yield dsn
+    drop_database(name)
+
+
+@pytest.fixture
+def warehouse(empty_db, monkeypatch):
+    """A migrated throwaway warehouse; DATABASE_URL points at it for the test."""
+    from stockmind import migrate
+
+    migrate.upgrade(empty_db)
+    monkeypatch.setenv("DATABASE_URL", empty_db)
+    return empty_db
+
+
+@pytest.fixture
+def db(warehouse):
+    conn = psycopg2.connect(warehouse)
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+def shared_data_dir() -> Path | None:
+    """../shared/data (or STOCKMIND_SHARED_DATA) when present."""
+    candidates = [os.environ.get("STOCKMIND_SHARED_DATA"), ROOT.parent / "shared" / "data"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "prices").is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    found = shared_data_dir()
+    if found is None:
+        pytest.skip("shared data absent: set STOCKMIND_SHARED_DATA or place ../shared/data")
+    return found
+
+
+def table_digest(conn, table: str, order_by: str) -> tuple[int, str, str]:
+    """(row count, md5 of every row's text, md5 of the row versions' xmin) of a table.
+
+    Equal digests before and after a re-run mean identical contents *and* no row was
+    rewritten (a no-op update would give the row a new xmin).
+    """
+    with conn.cursor() as cur:
+        cur.execute(
+            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {order_by}), '')),"
+            f" md5(coalesce(string_agg(t.xmin::text, '|' order by {order_by}), ''))"
+            f" from {table} t"
+        )
+        return cur.fetchone()

@@ -1,0 +1,81 @@
+"""COPY + upsert loading on a real PostgreSQL: idempotent, updates changes, quarantines."""
+
+import datetime as dt
+
+import pandas as pd
+import psycopg2
+from conftest import table_digest
+from stockmind.ingest import ingest_price_batch
+from stockmind.loader import load_prices
+from stockmind.providers.sample import SampleProvider
+from stockmind.validation import validate_prices
+
+
+def _load(dsn, frame, source="test"):
+    conn = psycopg2.connect(dsn)
+    try:
+        return load_prices(conn, validate_prices(frame, as_of=dt.date(2030, 1, 1)), source)
+    finally:
+        conn.close()
+
+
+def test_rerun_leaves_tables_byte_for_byte_the_same(db, warehouse):
+    provider = SampleProvider()
+    args = (["AAPL", "MSFT", "KO"], dt.date(2023, 12, 1), dt.date(2024, 2, 29))
+    first = ingest_price_batch(*args, provider=provider, dsn=warehouse, run_id="r1")
+    before = table_digest(db, "raw.prices_daily", "symbol, trade_date")
+    symbols_before = table_digest(db, "raw.symbols", "symbol")
+    second = ingest_price_batch(*args, provider=provider, dsn=warehouse, run_id="r2")
+    assert first.load["written"] == before[0] > 0
+    assert second.load == {**first.load, "written": 0, "unchanged": before[0]}
+    assert table_digest(db, "raw.prices_daily", "symbol, trade_date") == before
+    assert table_digest(db, "raw.symbols", "symbol") == symbols_before
+    with db.cursor() as cur:  # partitions were made for both years
+        cur.execute(
+            "select count(*) from pg_inherits where inhparent = 'raw.prices_daily'::regclass"
+        )
+        assert cur.fetchone()[0] == 2
+
+
+def test_changed_values_are_updated_and_only_those(db, warehouse):
+    frame = SampleProvider().fetch_daily(["AAPL"], dt.date(2024, 1, 2), dt.date(2024, 1, 31)).frame
+    stats = _load(warehouse, frame)
+    assert stats.written == len(frame)
+    frame.loc[3, ["close", "adj_close"]] = [frame.loc[3, "high"], frame.loc[3, "high"]]
+    stats = _load(warehouse, frame)
+    assert (stats.written, stats.unchanged) == (1, len(frame) - 1)
+    with db.cursor() as cur:
+        cur.execute(
+            "select close from raw.prices_daily where symbol = 'AAPL' and trade_date = %s",
+            (frame.loc[3, "trade_date"].date(),),
+        )
+        assert cur.fetchone()[0] == frame.loc[3, "high"]
+
+
+def test_bad_rows_are_quarantined_once_with_reason_and_good_rows_load(db, warehouse):
+    frame = pd.DataFrame(
+        {
+            "symbol": ["AAPL", "AAPL", "AAPL"],
+            "trade_date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]),
+            "open": [10.0, None, 10.0],
+            "high": [11.0, 11.0, 9.0],
+            "low": [9.0, 9.0, 9.5],
+            "close": [10.5, 10.0, 9.8],
+            "adj_close": [10.5, 10.0, 9.8],
+            "volume": [100, 100, 100],
+        }
+    )
+    stats = _load(warehouse, frame)
+    assert (stats.written, stats.rejected, stats.rejected_new) == (1, 2, 2)
+    again = _load(warehouse, frame)
+    assert (again.written, again.rejected_new) == (0, 0)
+    with db.cursor() as cur:
+        cur.execute(
+            "select symbol, payload->>'trade_date', payload->'open', reason, source "
+            "from raw.rejected_rows order by 2"
+        )
+        rows = cur.fetchall()
+    assert rows == [
+        ("AAPL", "2024-01-03", None, "missing_open", "test"),
+        ("AAPL", "2024-01-04", 10.0, "high_below_open_close;high_below_low", "test"),
+    ]
