@@ -23,7 +23,7 @@ GOOD = ("AAPL", "2024-06-03", 10.0, 11.0, 9.5, 10.5, 10.4, 1000)
 def reasons(frame):
     checked = validate_prices(frame, as_of=AS_OF)
     return checked, dict(
-        zip(checked.rejected["trade_date"].astype(str), checked.rejected["reason"])
+        zip(checked.rejected["trade_date"].astype(str), checked.rejected["reason"], strict=False)
     )
 
 
@@ -68,7 +68,7 @@ def test_unparseable_date_is_quarantined_not_dropped():
 
 
 def test_identical_duplicates_keep_the_first_copy():
-    checked, found = reasons(bars(GOOD, GOOD, GOOD))
+    checked, _found = reasons(bars(GOOD, GOOD, GOOD))
     assert checked.counts == {"good": 1, "rejected": 2}
     assert set(checked.rejected["reason"]) == {"duplicate_key"}
 

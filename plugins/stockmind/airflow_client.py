@@ -84,6 +84,11 @@ class AirflowClient:
         }
         return self._request("POST", "/api/v2/backfills", body)
 
+    def wait_for_any_run(self, dag_id: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.dag_runs(dag_id, limit=1):
+            time.sleep(1)
+
     def dag_runs(self, dag_id: str, limit: int = 100) -> list[dict]:
         path = f"/api/v2/dags/{dag_id}/dagRuns?limit={limit}&order_by=-logical_date"
         return self._request("GET", path)["dag_runs"]

@@ -87,6 +87,9 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
     for dag_id in DAGS:
         client.wait_dag(dag_id)
         client.unpause(dag_id)
+    # Let the scheduler create its own run for the latest interval before the backfill
+    # asks for the same logical dates (both at once race on the unique logical date).
+    client.wait_for_any_run(PRICE_DAG)
     today = dt.date.today()
     start = today - dt.timedelta(days=backfill_days)
     try:

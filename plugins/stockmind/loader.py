@@ -15,6 +15,8 @@ import math
 from dataclasses import asdict, dataclass
 
 import pandas as pd
+import psycopg2
+import psycopg2.errors
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2.extras import execute_values
@@ -104,6 +106,8 @@ def quarantine(cur, records: list[tuple]) -> int:
     return len(inserted)
 
 
+COPY_PRICES = f"copy raw.prices_daily ({', '.join(LOAD_COLUMNS)}, source) from stdin (format csv)"
+
 STAGE_PRICES = """
 create temporary table _stage_prices (
     symbol text, trade_date date, open float8, high float8, low float8, close float8,
@@ -123,28 +127,66 @@ where ({", ".join(f"raw.prices_daily.{c}" for c in [*VALUE_COLUMNS, "source"])})
 """
 
 
+def _target_has_rows(cur, good: pd.DataFrame, first, last) -> bool:
+    cur.execute(
+        "select exists (select 1 from raw.prices_daily "
+        "where symbol = any(%s) and trade_date between %s and %s)",
+        (list(good["symbol"].unique()), first, last),
+    )
+    return cur.fetchone()[0]
+
+
+def _copy_direct(cur, good: pd.DataFrame, source: str) -> bool:
+    """First load of these keys: COPY straight into the table (no staging, no upsert).
+
+    Returns False when a concurrent writer got there first (unique violation): the
+    savepoint is rolled back and the caller takes the upsert path instead.
+    """
+    cur.execute("savepoint direct_copy")
+    try:
+        cur.copy_expert(
+            COPY_PRICES, to_copy_buffer(good.assign(source=source), [*LOAD_COLUMNS, "source"])
+        )
+    except psycopg2.errors.UniqueViolation:
+        cur.execute("rollback to savepoint direct_copy")
+        return False
+    cur.execute("release savepoint direct_copy")
+    return True
+
+
+def _stage_and_upsert(cur, good: pd.DataFrame, source: str) -> int:
+    cur.execute(STAGE_PRICES)
+    cur.copy_expert(
+        f"copy _stage_prices ({', '.join(LOAD_COLUMNS)}) from stdin with (format csv)",
+        to_copy_buffer(good, LOAD_COLUMNS),
+    )
+    cur.execute(UPSERT_PRICES, {"source": source})
+    return cur.rowcount
+
+
 def load_prices(conn, checked: Checked, source: str, run_id: str | None = None) -> LoadStats:
-    """Upsert the good rows and quarantine the bad ones, in one transaction."""
+    """Load the good rows and quarantine the bad ones, in one transaction.
+
+    Keys the table does not hold yet (first loads, backfills) are COPY'd straight in;
+    otherwise rows go through a temporary table and an upsert that skips unchanged rows.
+    """
     good = checked.good
     stats = LoadStats(rows_in=len(good) + len(checked.rejected), rejected=len(checked.rejected))
     with conn, conn.cursor() as cur:
         if len(good):
             first, last = good["trade_date"].min().date(), good["trade_date"].max().date()
             ensure_partitions(cur, "raw.prices_daily", first, last)
-            cur.execute(STAGE_PRICES)
-            cur.copy_expert(
-                f"copy _stage_prices ({', '.join(LOAD_COLUMNS)}) from stdin with (format csv)",
-                to_copy_buffer(good, LOAD_COLUMNS),
-            )
-            cur.execute(
-                "insert into raw.symbols (symbol, source) "
-                "select distinct symbol, %(source)s from _stage_prices "
-                "on conflict (symbol) do nothing",
-                {"source": source},
-            )
-            cur.execute(UPSERT_PRICES, {"source": source})
-            stats.written = cur.rowcount
+            fresh = not _target_has_rows(cur, good, first, last)
+            if fresh and _copy_direct(cur, good, source):
+                stats.written = len(good)
+            else:
+                stats.written = _stage_and_upsert(cur, good, source)
             stats.unchanged = len(good) - stats.written
             stats.symbols = good["symbol"].nunique()
+            cur.execute(
+                "insert into raw.symbols (symbol, source) select unnest(%s::text[]), %s "
+                "on conflict (symbol) do nothing",
+                (sorted(good["symbol"].unique()), source),
+            )
         stats.rejected_new = quarantine(cur, rejected_records(checked.rejected, source, run_id))
     return stats

@@ -82,7 +82,7 @@ def _port_is_free(port: int) -> bool:
 
 def free_port(preferred: int) -> int:
     """``preferred`` when nothing listens there, else any free loopback port."""
-    if _port_is_free(preferred):
+    if preferred and _port_is_free(preferred):
         return preferred
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

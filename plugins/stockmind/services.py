@@ -35,14 +35,29 @@ def _secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
     return path.read_text().strip()
 
 
-def airflow_port(settings: Settings) -> int:
-    port_file = settings.airflow_home / "port"
-    if port_file.exists():
-        return int(port_file.read_text())
-    port = free_port(int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")))
+#: Ports Airflow's processes listen on, with the defaults tried first.
+PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974}
+
+
+def airflow_ports(settings: Settings) -> dict[str, int]:
+    """Free ports chosen once per STOCKMIND_HOME (two checkouts can run side by side)."""
+    path = settings.airflow_home / "ports.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    preferred = dict(PORT_DEFAULTS, api=int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")))
+    ports: dict[str, int] = {}
+    for name, port in preferred.items():
+        chosen = free_port(port)
+        while chosen in ports.values():
+            chosen = free_port(0)
+        ports[name] = chosen
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    port_file.write_text(str(port))
-    return port
+    path.write_text(json.dumps(ports))
+    return ports
+
+
+def airflow_port(settings: Settings) -> int:
+    return airflow_ports(settings)["api"]
 
 
 def admin_password(settings: Settings) -> str:
@@ -69,7 +84,8 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
     env = dict(os.environ if base is None else base)
     home = settings.airflow_home
     home.mkdir(parents=True, exist_ok=True)
-    port = airflow_port(settings)
+    ports = airflow_ports(settings)
+    port = ports["api"]
     admin_password(settings)
     env.update(
         {
@@ -98,6 +114,8 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             ),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["health"]),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["log_server"]),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "DO_NOT_TRACK": "true",
             "MLFLOW_DISABLE_TELEMETRY": "true",

@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from stockmind.providers.base import PRICE_COLUMNS
 from stockmind.universe import SYMBOL_RE
 
 PRICES = ["open", "high", "low", "close", "adj_close"]
@@ -43,55 +42,58 @@ def exchange_today(tz: str = "America/New_York") -> dt.date:
     return dt.datetime.now(ZoneInfo(tz)).date()
 
 
+def _valid_symbols(symbols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(normalised symbols, validity mask); the regex runs once per distinct symbol."""
+    codes, uniques = pd.factorize(symbols, use_na_sentinel=True)
+    cleaned = np.array([str(u).strip().upper() for u in uniques] + [None], dtype=object)
+    ok = np.array([bool(SYMBOL_RE.match(u)) for u in cleaned[:-1]] + [False])
+    return cleaned[codes], ok[codes]
+
+
 def validate_prices(frame: pd.DataFrame, as_of: dt.date | None = None) -> Checked:
     """Split a bar frame into loadable rows and quarantined rows with reasons."""
-    df = frame[PRICE_COLUMNS].reset_index(drop=True).copy()
-    df["trade_date"] = pd.to_datetime(df["trade_date"], errors="coerce")
-    for col in VALUES:
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     as_of = as_of or exchange_today()
-    sym = df["symbol"].astype("string").str.strip().str.upper()
-    df["symbol"] = sym.astype(object).where(sym.notna(), None)
+    symbols, symbol_ok = _valid_symbols(frame["symbol"])
+    dates = pd.to_datetime(frame["trade_date"], errors="coerce")
+    values = {col: pd.to_numeric(frame[col], errors="coerce").to_numpy("float64") for col in VALUES}
+    df = pd.DataFrame({"symbol": symbols, "trade_date": dates.to_numpy(), **values})
 
     checks: dict[str, np.ndarray] = {
-        "invalid_symbol": ~sym.fillna("").str.match(SYMBOL_RE.pattern).to_numpy(bool),
-        "invalid_date": df["trade_date"].isna().to_numpy(),
+        "invalid_symbol": ~symbol_ok,
+        "invalid_date": dates.isna().to_numpy(),
     }
     for col in VALUES:
-        checks[f"missing_{col}"] = df[col].isna().to_numpy()
+        checks[f"missing_{col}"] = np.isnan(values[col])
     with np.errstate(invalid="ignore"):
-        prices = df[PRICES].to_numpy()
-        checks["non_positive_price"] = (prices <= 0).any(axis=1)
-        checks["negative_volume"] = (df["volume"] < 0).to_numpy()
-        checks["fractional_volume"] = (df["volume"] % 1 != 0).to_numpy() & df["volume"].notna()
-        o, h, lo, c = (df[k].to_numpy() for k in ("open", "high", "low", "close"))
+        o, h, lo, c, vol = (values[k] for k in ("open", "high", "low", "close", "volume"))
+        checks["non_positive_price"] = np.logical_or.reduce([values[k] <= 0 for k in PRICES])
+        checks["negative_volume"] = vol < 0
+        checks["fractional_volume"] = np.mod(vol, 1) > 0
         checks["high_below_open_close"] = h < np.maximum(o, c)
         checks["low_above_open_close"] = lo > np.minimum(o, c)
         checks["high_below_low"] = h < lo
-    checks["future_date"] = (df["trade_date"] > pd.Timestamp(as_of)).to_numpy()
+    checks["future_date"] = (dates > pd.Timestamp(as_of)).to_numpy()
     bad = np.logical_or.reduce(list(checks.values()))
 
     # duplicates only among rows that are otherwise fine
-    candidates = df[~bad]
     key = ["symbol", "trade_date"]
-    dup_any = candidates.duplicated(key, keep=False)
+    candidates = df[~bad]
+    dup_any = candidates.duplicated(key, keep=False).to_numpy()
     if dup_any.any():
-        groups = candidates[dup_any].groupby(key)[VALUES].nunique(dropna=False)
+        dups = candidates[dup_any]
+        groups = dups.groupby(key)[VALUES].nunique(dropna=False)
         conflicting = groups[(groups > 1).any(axis=1)].index
-        in_conflict = candidates.set_index(key).index.isin(conflicting)
-        later_copy = candidates.duplicated(key, keep="first").to_numpy() & ~in_conflict
+        in_conflict = dups.set_index(key).index.isin(conflicting)
+        later_copy = dups.duplicated(key, keep="first").to_numpy() & ~in_conflict
         for name, mask in (("duplicate_key_conflict", in_conflict), ("duplicate_key", later_copy)):
             full = np.zeros(len(df), dtype=bool)
-            full[candidates.index[mask]] = True
+            full[dups.index[mask]] = True
             checks[name] = full
             bad |= full
 
-    reasons = pd.Series("", index=df.index, dtype=object)
-    for name, mask in checks.items():
-        if mask.any():
-            reasons[mask] = reasons[mask] + ";" + name
-    rejected = df[bad].copy()
-    rejected["reason"] = reasons[bad].str.lstrip(";")
-    good = df[~bad].copy()
-    good["volume"] = good["volume"].astype("int64")
+    bad_idx = np.flatnonzero(bad)
+    reasons = [";".join(name for name, mask in checks.items() if mask[i]) for i in bad_idx]
+    rejected = df.iloc[bad_idx].assign(reason=reasons)
+    good = df[~bad]
+    good = good.assign(volume=good["volume"].astype("int64"))
     return Checked(good=good.reset_index(drop=True), rejected=rejected.reset_index(drop=True))

@@ -1,0 +1,56 @@
+# StockMind — the two commands: `make up` (install + run the platform), `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install up down status test test-fast lint format lock bench clean
+
+help:
+	@echo "make up        install everything, start PostgreSQL + Airflow, load prices"
+	@echo "make down      stop Airflow and the local PostgreSQL"
+	@echo "make test      the full test suite (installs first if needed)"
+	@echo "make test-fast the suite without tests marked slow"
+	@echo "make lint      ruff lint + format check;  make format  to fix"
+	@echo "make bench     ingestion benchmark on the shared data (docs/benchmarks.md)"
+	@echo "make lock      re-resolve requirements.in into requirements.txt"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml scripts/install.sh
+	bash scripts/install.sh
+	@touch $(STAMP)
+
+up: install
+	$(BIN)/stockmind up
+
+down:
+	@if [ -x $(BIN)/stockmind ]; then $(BIN)/stockmind down; else echo "nothing installed, nothing to stop"; fi
+
+status: install
+	$(BIN)/stockmind status
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lock: install
+	$(BIN)/uv pip compile requirements.in -o requirements.txt \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28
+
+bench: install
+	$(BIN)/python bench/ingest.py --write docs/benchmarks.md
+
+clean: down
+	rm -rf .local

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install everything StockMind needs on Debian/Ubuntu: PostgreSQL server binaries (apt,
+# when missing and no DATABASE_URL is given), a virtual environment in .venv with the
+# pinned lock (requirements.txt) installed by uv, and the project itself (editable).
+# Safe to run again: a second run checks, finds everything in place and changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+UV_VERSION=0.13.8
+log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing system packages: $* — run: sudo apt-get install -y $*" >&2
+    exit 1
+  fi
+  log "apt-get install $*"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. PostgreSQL server (the project starts its own cluster; see stockmind/localpg.py)
+if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql postgresql-contrib
+fi
+if [ "$(id -u)" -eq 0 ] && [ -z "${DATABASE_URL:-}" ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
+# 2. Python virtual environment
+if ! "$PYTHON" -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13)' 2>/dev/null; then
+  echo "Python 3.11 or 3.12 is required (found: $("$PYTHON" --version 2>&1))" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
+  log "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  log "installing uv $UV_VERSION"
+  .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+fi
+
+# 3. The lock, then the project (no dependency resolution: the lock is the truth)
+log "syncing .venv with requirements.txt"
+.venv/bin/uv pip sync --quiet --python .venv/bin/python --compile-bytecode requirements.txt
+.venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
+.venv/bin/python -m pip check >/dev/null || .venv/bin/python -m pip check
+log "done: $(.venv/bin/python --version), $(.venv/bin/airflow version 2>/dev/null | tail -n1 | sed 's/^/airflow /')"

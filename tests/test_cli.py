@@ -1,0 +1,101 @@
+"""The ``stockmind`` command line, run as a user runs it (a real process, a real database)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+STOCKMIND = str(Path(sys.executable).parent / "stockmind")
+
+
+def run(*args, env_extra=None, **kw):
+    import os
+
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([STOCKMIND, *args], capture_output=True, text=True, env=env, **kw)
+
+
+def test_db_url_honours_database_url():
+    proc = run(
+        "db", "url", env_extra={"DATABASE_URL": "postgresql+psycopg2://u:p@db.example:5433/wh"}
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == "postgresql://u:p@db.example:5433/wh"
+
+
+def test_ingest_sample_prices_then_rerun_is_a_noop(warehouse, db):
+    args = (
+        "ingest",
+        "prices",
+        "--source",
+        "sample",
+        "--symbols",
+        "AAPL,MSFT",
+        "KO",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-31",
+    )
+    first = run(*args, env_extra={"DATABASE_URL": warehouse})
+    assert first.returncode == 0, first.stderr
+    assert '"written": 63' in first.stdout  # 3 symbols × 21 trading days
+    assert "[1/1] 3 symbols" in first.stderr  # progress
+    second = run(*args, env_extra={"DATABASE_URL": warehouse})
+    assert '"written": 0' in second.stdout and '"unchanged": 63' in second.stdout
+    profiles = run(
+        "ingest",
+        "profiles",
+        "--source",
+        "sample",
+        "--symbols",
+        "AAPL",
+        env_extra={"DATABASE_URL": warehouse},
+    )
+    assert profiles.returncode == 0, profiles.stderr
+    with db.cursor() as cur:
+        cur.execute("select name from raw.symbols where symbol = 'AAPL'")
+        assert cur.fetchone() == ("Apple Inc.",)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ingest", "prices", "--source", "csv"), "needs a path"),
+        (
+            (
+                "ingest",
+                "prices",
+                "--source",
+                "sample",
+                "--start",
+                "2024-02-01",
+                "--end",
+                "2024-01-01",
+            ),
+            "is after",
+        ),
+        (("ingest", "prices", "--start", "yesterday"), "not a date"),
+        (("ingest", "prices", "--source", "csv", "--path", "/nonexistent.csv"), "does not exist"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(args, message, warehouse):
+    proc = run(*args, env_extra={"DATABASE_URL": warehouse})
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_airflow_passthrough_uses_project_settings(tmp_path):
+    proc = run(
+        "airflow",
+        "config",
+        "get-value",
+        "core",
+        "load_examples",
+        env_extra={"STOCKMIND_HOME": str(tmp_path), "DATABASE_URL": "postgresql://x@127.0.0.1:1/x"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    assert (tmp_path / "airflow").is_dir()  # AIRFLOW_HOME under the project's state
