@@ -33,7 +33,10 @@ def _server_dsn() -> str:
     settings = get_settings()
     if settings.database_url:
         return with_database(normalize_dsn(settings.database_url), "postgres")
-    LocalCluster(settings).up()
+    cluster = LocalCluster(settings)
+    if not cluster.running():
+        _state["started_cluster"] = "yes"  # leave it as we found it
+    cluster.up()
     return local_dsn(settings, "postgres")
 
 
@@ -83,6 +86,11 @@ def pytest_unconfigure(config) -> None:
     if "server" in _state:
         drop_database(_state["airflow_db"])
         shutil.rmtree(_state["airflow_home"], ignore_errors=True)
+    if _state.get("started_cluster"):
+        from stockmind.localpg import LocalCluster
+        from stockmind.settings import get_settings
+
+        LocalCluster(get_settings()).stop()
 
 
 @pytest.fixture(scope="session")

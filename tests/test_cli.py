@@ -99,3 +99,39 @@ def test_airflow_passthrough_uses_project_settings(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
     assert (tmp_path / "airflow").is_dir()  # AIRFLOW_HOME under the project's state
+
+
+def test_csv_with_column_mapping(tmp_path, warehouse, db):
+    path = tmp_path / "quotes.csv"
+    path.write_text(
+        "Day,Ticker,O,H,L,C,Vol\n2024-01-02,aapl,10,11,9,10.5,100\n2024-01-03,AAPL,10,9,9.5,9.8,100\n"
+    )
+    proc = run(
+        "ingest",
+        "prices",
+        "--source",
+        "csv",
+        "--path",
+        str(path),
+        "--columns",
+        "trade_date=Day,symbol=Ticker,open=O,high=H,low=L,close=C,volume=Vol",
+        env_extra={"DATABASE_URL": warehouse},
+    )
+    assert proc.returncode == 0, proc.stderr
+    with db.cursor() as cur:
+        cur.execute("select symbol, trade_date::text, close from raw.prices_daily")
+        assert cur.fetchall() == [("AAPL", "2024-01-02", 10.5)]
+        cur.execute("select reason from raw.rejected_rows")
+        assert cur.fetchall() == [("high_below_open_close;high_below_low",)]
+    bad = run(
+        "ingest",
+        "prices",
+        "--source",
+        "csv",
+        "--path",
+        str(path),
+        "--columns",
+        "when=Day",
+        env_extra={"DATABASE_URL": warehouse},
+    )
+    assert bad.returncode == 2 and "unknown mapping targets" in bad.stderr

@@ -41,3 +41,12 @@ def test_upgrade_is_repeatable_and_reversible(empty_db):
     assert _tables(empty_db) == {}
     migrate.upgrade(empty_db)
     assert set(_tables(empty_db)) == {"symbols", "prices_daily", "quotes_minute", "rejected_rows"}
+
+
+def test_timescaledb_required_but_absent_fails_clearly(empty_db, monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("STOCKMIND_TIMESCALEDB", "on")
+    with pytest.raises(RuntimeError, match="no timescaledb"):
+        migrate.upgrade(empty_db)
+    assert migrate.current(empty_db) is None  # nothing half-applied

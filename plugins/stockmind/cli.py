@@ -71,7 +71,9 @@ def _symbols(args, settings: Settings, provider) -> list[str]:
 def cmd_ingest(args, settings: Settings) -> int:
     from stockmind.providers import get_provider
 
-    provider = get_provider(args.source or settings.price_source, settings, path=args.path)
+    provider = get_provider(
+        args.source or settings.price_source, settings, path=args.path, columns=args.columns
+    )
     symbols = _symbols(args, settings, provider)
     if args.what == "profiles":
         from stockmind.profiles import refresh_profiles
@@ -134,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("what", choices=["prices", "profiles"])
     ingest.add_argument("--source", choices=PRICE_SOURCES)
     ingest.add_argument("--path", help="file or folder for --source csv")
+    ingest.add_argument(
+        "--columns", help="csv column mapping, e.g. trade_date=Day,symbol=Ticker (else by name)"
+    )
     ingest.add_argument("--symbols", nargs="+", help="symbols (space or comma separated)")
     ingest.add_argument("--universe", help="sample | sp500 | table | a file of symbols")
     ingest.add_argument("--start", type=_date, help="first trade date (inclusive)")

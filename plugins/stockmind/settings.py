@@ -49,6 +49,8 @@ class Settings:
     price_source: str = "sample"
     #: STOCKMIND_CSV_PATH — file or folder for the csv source.
     csv_path: str | None = None
+    #: STOCKMIND_CSV_COLUMNS — column mapping for csv files, e.g. ``trade_date=Day``.
+    csv_columns: str | None = None
     #: STOCKMIND_UNIVERSE — sample | sp500 | table | a path to a file of symbols.
     universe: str | None = None
     #: STOCKMIND_BATCH_SIZE — symbols per mapped task / provider call.
@@ -93,6 +95,7 @@ def get_settings() -> Settings:
         database_url=_env("DATABASE_URL"),
         price_source=source,
         csv_path=_env("STOCKMIND_CSV_PATH"),
+        csv_columns=_env("STOCKMIND_CSV_COLUMNS"),
         universe=_env("STOCKMIND_UNIVERSE"),
         batch_size=batch,
         timescaledb=timescale,

@@ -34,6 +34,9 @@ PATTERNS = ("*.csv", "*.csv.gz", "*.txt")
 def _resolve_columns(header: Sequence[str], mapping: Mapping[str, str]) -> dict[str, str]:
     lower = {col.strip().lower(): col for col in header}
     resolved = {}
+    unknown = set(mapping) - set(ALIASES)
+    if unknown:
+        raise ValueError(f"unknown mapping targets {sorted(unknown)}; use {sorted(ALIASES)}")
     for target, aliases in ALIASES.items():
         if target in mapping:
             if mapping[target] not in header:
