@@ -29,10 +29,16 @@ from pathlib import Path
 
 import pandas as pd
 import psycopg2
-from psycopg2 import sql
 from sqlalchemy import create_engine
 from stockmind import migrate
-from stockmind.db import local_dsn, normalize_dsn, sqlalchemy_url, with_database
+from stockmind.db import (
+    create_database,
+    drop_database,
+    local_dsn,
+    normalize_dsn,
+    sqlalchemy_url,
+    with_database,
+)
 from stockmind.loader import (
     COPY_PRICES,
     LOAD_COLUMNS,
@@ -65,14 +71,6 @@ def server_dsn() -> str:
     return local_dsn(settings, "postgres")
 
 
-def admin(dsn: str, statement: sql.Composable) -> None:
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(statement)
-    conn.close()
-
-
 def truncate(dsn: str) -> None:
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("truncate raw.prices_daily, raw.rejected_rows, raw.symbols")
@@ -102,8 +100,7 @@ def main() -> int:
 
     server = server_dsn()
     name = f"stockmind_bench_{uuid.uuid4().hex[:8]}"
-    admin(server, sql.SQL("create database {}").format(sql.Identifier(name)))
-    dsn = with_database(server, name)
+    dsn = create_database(server, name)
     try:
         migrate.upgrade(dsn)
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
@@ -156,9 +153,7 @@ def main() -> int:
         )
         engine.dispose()
     finally:
-        admin(
-            server, sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
+        drop_database(server, name)
 
     copy_s, load_s, rerun_s = (statistics.median(t) for t in (copy_times, load_times, rerun_times))
     rate = lambda rows, s: rows / s  # noqa: E731

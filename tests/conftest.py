@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION = uuid.uuid4().hex[:8]
@@ -41,22 +40,15 @@ def _server_dsn() -> str:
 
 
 def create_database(name: str) -> str:
-    from stockmind.db import with_database
+    from stockmind.db import create_database as create
 
-    conn = psycopg2.connect(_state["server"])
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    conn.close()
-    return with_database(_state["server"], name)
+    return create(_state["server"], name)
 
 
 def drop_database(name: str) -> None:
-    conn = psycopg2.connect(_state["server"])
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-    conn.close()
+    from stockmind.db import drop_database as drop
+
+    drop(_state["server"], name)
 
 
 def pytest_configure(config) -> None:

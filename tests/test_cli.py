@@ -1,5 +1,6 @@
 """The ``stockmind`` command line, run as a user runs it (a real process, a real database)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,13 @@ STOCKMIND = str(Path(sys.executable).parent / "stockmind")
 
 
 def run(*args, env_extra=None, **kw):
-    import os
-
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run([STOCKMIND, *args], capture_output=True, text=True, env=env, **kw)
+
+
+def on(warehouse, *args):
+    """Run stockmind against the test's throwaway warehouse."""
+    return run(*args, env_extra={"DATABASE_URL": warehouse})
 
 
 def test_db_url_honours_database_url():
@@ -38,21 +42,13 @@ def test_ingest_sample_prices_then_rerun_is_a_noop(warehouse, db):
         "--end",
         "2024-01-31",
     )
-    first = run(*args, env_extra={"DATABASE_URL": warehouse})
+    first = on(warehouse, *args)
     assert first.returncode == 0, first.stderr
     assert '"written": 63' in first.stdout  # 3 symbols × 21 trading days
     assert "[1/1] 3 symbols" in first.stderr  # progress
-    second = run(*args, env_extra={"DATABASE_URL": warehouse})
+    second = on(warehouse, *args)
     assert '"written": 0' in second.stdout and '"unchanged": 63' in second.stdout
-    profiles = run(
-        "ingest",
-        "profiles",
-        "--source",
-        "sample",
-        "--symbols",
-        "AAPL",
-        env_extra={"DATABASE_URL": warehouse},
-    )
+    profiles = on(warehouse, "ingest", "profiles", "--source", "sample", "--symbols", "AAPL")
     assert profiles.returncode == 0, profiles.stderr
     with db.cursor() as cur:
         cur.execute("select name from raw.symbols where symbol = 'AAPL'")
@@ -81,7 +77,7 @@ def test_ingest_sample_prices_then_rerun_is_a_noop(warehouse, db):
     ],
 )
 def test_bad_input_gets_a_clear_error(args, message, warehouse):
-    proc = run(*args, env_extra={"DATABASE_URL": warehouse})
+    proc = on(warehouse, *args)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -106,32 +102,14 @@ def test_csv_with_column_mapping(tmp_path, warehouse, db):
     path.write_text(
         "Day,Ticker,O,H,L,C,Vol\n2024-01-02,aapl,10,11,9,10.5,100\n2024-01-03,AAPL,10,9,9.5,9.8,100\n"
     )
-    proc = run(
-        "ingest",
-        "prices",
-        "--source",
-        "csv",
-        "--path",
-        str(path),
-        "--columns",
-        "trade_date=Day,symbol=Ticker,open=O,high=H,low=L,close=C,volume=Vol",
-        env_extra={"DATABASE_URL": warehouse},
-    )
+    csv_args = ("ingest", "prices", "--source", "csv", "--path", str(path), "--columns")
+    mapping = "trade_date=Day,symbol=Ticker,open=O,high=H,low=L,close=C,volume=Vol"
+    proc = on(warehouse, *csv_args, mapping)
     assert proc.returncode == 0, proc.stderr
     with db.cursor() as cur:
         cur.execute("select symbol, trade_date::text, close from raw.prices_daily")
         assert cur.fetchall() == [("AAPL", "2024-01-02", 10.5)]
         cur.execute("select reason from raw.rejected_rows")
         assert cur.fetchall() == [("high_below_open_close;high_below_low",)]
-    bad = run(
-        "ingest",
-        "prices",
-        "--source",
-        "csv",
-        "--path",
-        str(path),
-        "--columns",
-        "when=Day",
-        env_extra={"DATABASE_URL": warehouse},
-    )
+    bad = on(warehouse, *csv_args, "when=Day")
     assert bad.returncode == 2 and "unknown mapping targets" in bad.stderr

@@ -7,12 +7,13 @@ applied are skipped, and the first backfill only fills runs that are missing or 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 
 from stockmind import migrate
 from stockmind.airflow_client import AirflowAPIError, AirflowClient
-from stockmind.db import connect, redact, warehouse_dsn
+from stockmind.db import connect, create_database, redact, warehouse_dsn, with_database
 from stockmind.localpg import LocalCluster
 from stockmind.services import (
     ADMIN_USER,
@@ -77,6 +78,9 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         port = LocalCluster(settings).up()
         say(f"PostgreSQL: project-local cluster on 127.0.0.1:{port} ({settings.pg_dir})")
     dsn = warehouse_dsn(settings)
+    if settings.database_url and not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        for name in ("airflow", "mlflow"):  # beside the warehouse, as on the local cluster
+            create_database(with_database(dsn, "postgres"), name, exist_ok=True)
     say(f"Warehouse schema: revision {migrate.upgrade(dsn)}")
     say("Airflow metadata: airflow db migrate …")
     run_airflow(settings, ["db", "migrate"], capture_output=True, text=True)
@@ -109,6 +113,11 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         **summary,
     }
     say(render(report))
+    if counts.get("failed"):
+        raise RuntimeError(
+            f"{counts['failed']} runs of {PRICE_DAG} failed: see the Airflow UI or "
+            f"{settings.airflow_home / 'logs'}"
+        )
     return report
 
 

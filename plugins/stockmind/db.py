@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
 from stockmind.settings import Settings, get_settings
 
@@ -98,3 +99,35 @@ def redact(dsn: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return dsn
+
+
+def run_autocommit(dsn: str, statement, params=None) -> None:
+    """Run one statement outside a transaction (``create/drop database`` need that)."""
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+    finally:
+        conn.close()
+
+
+def database_exists(server_dsn: str, name: str) -> bool:
+    with psycopg2.connect(server_dsn) as conn, conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (name,))
+        found = cur.fetchone() is not None
+    conn.close()
+    return found
+
+
+def create_database(server_dsn: str, name: str, exist_ok: bool = False) -> str:
+    """Create database ``name`` on the server of ``server_dsn``; returns its DSN."""
+    if not (exist_ok and database_exists(server_dsn, name)):
+        run_autocommit(server_dsn, sql.SQL("create database {}").format(sql.Identifier(name)))
+    return with_database(server_dsn, name)
+
+
+def drop_database(server_dsn: str, name: str) -> None:
+    """Drop ``name``, disconnecting its sessions (throwaway databases in tests, benches)."""
+    statement = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+    run_autocommit(server_dsn, statement)

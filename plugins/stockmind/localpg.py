@@ -16,10 +16,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-import psycopg2
-from psycopg2 import sql
-
-from stockmind.db import LOCAL_DATABASES, LOCAL_PASSWORD, LOCAL_USER, local_dsn
+from stockmind.db import LOCAL_DATABASES, LOCAL_PASSWORD, LOCAL_USER, create_database, local_dsn
 from stockmind.settings import Settings
 
 SERVER_CONF = {
@@ -213,13 +210,6 @@ class LocalCluster:
         return port
 
     def create_databases(self, names: tuple[str, ...]) -> None:
-        conn = psycopg2.connect(local_dsn(self.settings, "postgres"))
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                for name in names:
-                    cur.execute("select 1 from pg_database where datname = %s", (name,))
-                    if cur.fetchone() is None:
-                        cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        finally:
-            conn.close()
+        server = local_dsn(self.settings, "postgres")
+        for name in names:
+            create_database(server, name, exist_ok=True)
