@@ -79,3 +79,30 @@ def test_bad_rows_are_quarantined_once_with_reason_and_good_rows_load(db, wareho
         ("AAPL", "2024-01-03", None, "missing_open", "test"),
         ("AAPL", "2024-01-04", 10.0, "high_below_open_close;high_below_low", "test"),
     ]
+
+
+def test_retention_drops_expired_minute_partitions_only(db, warehouse):
+    from stockmind.loader import ensure_partitions
+    from stockmind.maintenance import apply_retention, partitions
+
+    with db.cursor() as cur:
+        ensure_partitions(cur, "raw.quotes_minute", dt.date(2026, 6, 1), dt.date(2026, 11, 30))
+        ensure_partitions(cur, "raw.prices_daily", dt.date(2010, 1, 1), dt.date(2010, 12, 31))
+        cur.execute(
+            "insert into raw.quotes_minute (symbol, ts, price, source) values "
+            "('AAPL', '2026-06-15 14:30+00', 1, 't'), ('AAPL', '2026-11-20 14:30+00', 2, 't')"
+        )
+    assert apply_retention(warehouse, today=dt.date(2026, 11, 20)) == [
+        "raw.quotes_minute_m202606",
+        "raw.quotes_minute_m202607",
+    ]
+    with db.cursor() as cur:
+        assert sorted(partitions(cur, "raw.quotes_minute")) == [
+            "quotes_minute_m202608",
+            "quotes_minute_m202609",
+            "quotes_minute_m202610",
+            "quotes_minute_m202611",
+        ]
+        assert list(partitions(cur, "raw.prices_daily")) == ["prices_daily_y2010"]  # kept forever
+        cur.execute("select price from raw.quotes_minute")
+        assert cur.fetchall() == [(2.0,)]

@@ -1,7 +1,7 @@
 """``stockmind`` — the project's command line (installed in ``.venv/bin``).
 
     stockmind up | down | status
-    stockmind db up | down | migrate | url | status
+    stockmind db up | down | migrate | url | status | retention
     stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
                             [--start D --end D] [--universe U] [--batch-size N]
     stockmind ingest profiles --source … [--symbols …]
@@ -46,6 +46,11 @@ def cmd_db(args, settings: Settings) -> int:
         print(f"schema at revision {migrate.upgrade()}")
     elif args.action == "down":
         print("stopped" if cluster.stop() else "not running")
+    elif args.action == "retention":
+        from stockmind.maintenance import apply_retention
+
+        dropped = apply_retention()
+        print("dropped: " + (", ".join(dropped) if dropped else "nothing (all within retention)"))
     elif args.action == "status":
         running = cluster.running()
         print(
@@ -130,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="what is running")
 
     db = sub.add_parser("db", help="the warehouse database")
-    db.add_argument("action", choices=["up", "down", "migrate", "url", "status"])
+    db.add_argument("action", choices=["up", "down", "migrate", "url", "status", "retention"])
 
     ingest = sub.add_parser("ingest", help="ad-hoc loads (the code the DAGs run)")
     ingest.add_argument("what", choices=["prices", "profiles"])
