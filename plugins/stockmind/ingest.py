@@ -10,15 +10,13 @@ is idempotent, so the retry costs nothing for the rows already in).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from stockmind.db import connect
-from stockmind.loader import LoadStats, load_prices, quarantine
+from stockmind.loader import LoadStats, load_prices, quarantine, quarantine_record
 from stockmind.providers import PriceProvider, get_provider
 from stockmind.universe import batches
 from stockmind.validation import validate_prices
@@ -44,13 +42,16 @@ class BatchReport:
 
 
 def _provider_error_records(errors: dict[str, str], source, start, end, run_id) -> list[tuple]:
-    records = []
-    for symbol, message in sorted(errors.items()):
-        payload = {"symbol": symbol, "start": str(start), "end": str(end), "error": message}
-        text = json.dumps(payload, sort_keys=True)
-        digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-        records.append((source, symbol, text, digest, "provider_error", run_id))
-    return records
+    """Symbols the source could not deliver, kept in the quarantine beside bad rows."""
+    return [
+        quarantine_record(
+            source,
+            {"symbol": symbol, "start": str(start), "end": str(end), "error": message},
+            "provider_error",
+            run_id,
+        )
+        for symbol, message in sorted(errors.items())
+    ]
 
 
 def ingest_price_batch(

@@ -75,15 +75,22 @@ def _json_value(value):
     return value
 
 
+def quarantine_record(
+    source: str, payload: dict, reason: str, run_id: str | None
+) -> tuple[str, str | None, str, str, str, str | None]:
+    """One ``raw.rejected_rows`` row; the payload hash makes re-runs no-ops."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+    return (source, payload.get("symbol"), text, digest, reason, run_id)
+
+
 def rejected_records(rejected: pd.DataFrame, source: str, run_id: str | None) -> list[tuple]:
-    """(source, symbol, payload, hash, reason, run) rows; the hash makes re-runs no-ops."""
+    """Quarantine rows for the rows validation turned away, reasons attached."""
     records = []
     for row in rejected.to_dict("records"):
         reason = row.pop("reason")
         payload = {key: _json_value(val) for key, val in row.items()}
-        text = json.dumps(payload, sort_keys=True, default=str)
-        digest = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-        records.append((source, payload.get("symbol"), text, digest, reason, run_id))
+        records.append(quarantine_record(source, payload, reason, run_id))
     return records
 
 
