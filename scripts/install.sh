@@ -34,7 +34,7 @@ if ! "$PYTHON" -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13)'
   exit 1
 fi
 if [ ! -x .venv/bin/python ]; then
-  if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then apt_install python3-venv; fi
+  if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then apt_install python3-venv; fi
   log "creating .venv"
   "$PYTHON" -m venv .venv
 fi
