@@ -102,6 +102,27 @@ def empty_db():
     drop_database(name)
 
 
+@pytest.fixture(scope="module")
+def module_warehouse():
+    """A migrated throwaway warehouse shared by one test module (costly dbt builds)."""
+    from stockmind import migrate
+
+    name = f"stockmind_test_{uuid.uuid4().hex[:10]}"
+    dsn = create_database(name)
+    migrate.upgrade(dsn)
+    yield dsn
+    drop_database(name)
+
+
+def run_dbt(dsn: str, *args: str) -> str:
+    """``stockmind dbt <args>`` on ``dsn``; returns the output, fails the test on error."""
+    stockmind = str(Path(sys.executable).parent / "stockmind")
+    env = {**os.environ, "DATABASE_URL": dsn}
+    proc = subprocess.run([stockmind, "dbt", *args], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
 @pytest.fixture
 def warehouse(empty_db, monkeypatch):
     """A migrated throwaway warehouse; DATABASE_URL points at it for the test."""

@@ -5,6 +5,7 @@
     stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
                             [--start D --end D] [--universe U] [--batch-size N]
     stockmind ingest profiles --source … [--symbols …]
+    stockmind dbt <dbt arguments …>          (e.g. dbt build --full-refresh)
     stockmind airflow <airflow CLI arguments …>
 
 Every command honours DATABASE_URL; without it they use the project-local cluster.
@@ -112,6 +113,14 @@ def cmd_airflow(args, settings: Settings) -> int:
     return 0  # not reached
 
 
+def cmd_dbt(args, settings: Settings) -> int:
+    from stockmind.transform import dbt_command, dbt_env
+
+    argv = dbt_command(args.dbt_args, settings)
+    os.execve(argv[0], argv, dbt_env(settings))
+    return 0  # not reached
+
+
 def cmd_platform(args, settings: Settings) -> int:
     from stockmind import bootstrap
 
@@ -150,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--end", type=_date, help="last trade date (inclusive)")
     ingest.add_argument("--batch-size", type=int)
 
+    dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+
     af = sub.add_parser("airflow", help="the Airflow CLI with the project's settings")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)
     return parser
@@ -159,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        handler = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow}.get(
+        handler = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}.get(
             args.command, cmd_platform
         )
         return handler(args, settings)

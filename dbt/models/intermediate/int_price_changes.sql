@@ -1,0 +1,41 @@
+-- Per-bar inputs of the indicators that need the previous bar: change, gain/loss (RSI),
+-- true range (ATR; the first bar's TR is high - low), OBV's signed volume (an unchanged
+-- close adds nothing), and the bar's position in its symbol's history (warm-up rules).
+with prices as (
+    select * from {{ ref('stg_prices_daily') }}
+),
+
+with_previous as (
+    select
+        *,
+        lag(close) over by_symbol as prev_close,
+        row_number() over by_symbol as row_num
+    from prices
+    window by_symbol as (partition by symbol order by trade_date)
+),
+
+final as (
+    select
+        symbol,
+        trade_date,
+        row_num,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        ingested_at,
+        prev_close,
+        close - prev_close as change,
+        -- greatest() ignores NULLs: guard the first bar explicitly
+        case when prev_close is not null then greatest(close - prev_close, 0) end as gain,
+        case when prev_close is not null then greatest(prev_close - close, 0) end as loss,
+        case
+            when prev_close is null then high - low
+            else greatest(high - low, abs(high - prev_close), abs(low - prev_close))
+        end as true_range,
+        sign(close - prev_close) * volume as obv_delta
+    from with_previous
+)
+
+select * from final
