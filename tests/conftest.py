@@ -117,7 +117,7 @@ def module_warehouse():
 def run_dbt(dsn: str, *args: str) -> str:
     """``stockmind dbt <args>`` on ``dsn``; returns the output, fails the test on error."""
     stockmind = str(Path(sys.executable).parent / "stockmind")
-    env = {**os.environ, "DATABASE_URL": dsn}
+    env = {**os.environ, "DATABASE_URL": dsn, "DBT_USE_COLORS": "false"}
     proc = subprocess.run([stockmind, "dbt", *args], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return proc.stdout
