@@ -6,7 +6,8 @@ count({{ value }}) over running as n_{{ value }},
 
 {#- SMA-seeded exponential smoothing of `value` over the symbol's bars: starts on the n-th
     value with the mean of the first n, or continues from `prior` (a stored value) on the
-    new rows of an incremental run.  Needs running_stats(value) from an earlier CTE. -#}
+    rows an incremental run recomputes (`is_new`).  Needs running_stats(value) from an
+    earlier CTE. -#}
 {% macro smoothing(value, alpha, n, prior) -%}
 stockmind.smoothed({{ value }}, {{ alpha }}, sum_{{ value }} / {{ n }}, {{ prior }})
             filter (where is_new and ({{ prior }} is not null or n_{{ value }} >= {{ n }})) over running

@@ -26,15 +26,7 @@ final as (
         volume,
         ingested_at,
         prev_close,
-        close - prev_close as change,
-        -- greatest() ignores NULLs: guard the first bar explicitly
-        case when prev_close is not null then greatest(close - prev_close, 0) end as gain,
-        case when prev_close is not null then greatest(prev_close - close, 0) end as loss,
-        case
-            when prev_close is null then high - low
-            else greatest(high - low, abs(high - prev_close), abs(low - prev_close))
-        end as true_range,
-        sign(close - prev_close) * volume as obv_delta
+        {{ bar_inputs() }}
     from with_previous
 )
 

@@ -14,17 +14,24 @@
 
 {#-
   Technical indicators, one row per symbol and trading day (StockCharts / TA-Lib
-  definitions, on adjusted prices).  Incremental runs recompute, per symbol, from the
-  earliest bar loaded or changed since the last run (late and backfilled bars included),
-  continuing every smoothed series from the stored row just before it; a symbol without
-  such a warmed-up row is recomputed whole.  Either way the result equals a full refresh.
+  definitions, on adjusted prices).
+
+  One code path for full and incremental runs.  A run computes, per symbol, the bars from
+  a `from_date` on, starting from a *base* state: on a full refresh (or for a symbol
+  without a warmed-up stored row) the base is empty and from_date is -infinity; on an
+  incremental run from_date is the earliest bar loaded or changed since the last run
+  (late and backfilled bars included) and the base is the stored row just before it —
+  its row number, close, exact running sums and every smoothed value.  Trailing windows
+  (SMA 50/200, Bollinger) reach back into the stored rows before from_date.  Only the
+  new rows are read and computed, and the result equals a full refresh.
 -#}
 
-with prices as (
-    select * from {{ ref('int_price_changes') }}
-),
+{% set state = ['ema_12', 'ema_26', 'macd_signal', 'avg_gain_14', 'avg_loss_14', 'atr_14', 'obv'] %}
+{% set warm = 'anchors.row_num >= ' ~ var('indicator_min_anchor_rows') %}
 
-{% set seeds = ['ema_12', 'ema_26', 'macd_signal', 'avg_gain_14', 'avg_loss_14', 'atr_14', 'obv'] %}
+with prices as (
+    select * from {{ ref('stg_prices_daily') }}
+),
 
 {% if is_incremental() %}
 changed as (
@@ -46,40 +53,76 @@ anchors as (
 plan as (
     select
         changed.symbol,
-        case
-            when anchors.row_num >= {{ var('indicator_min_anchor_rows') }} then changed.first_changed
-            else '-infinity'::date
-        end as from_date,
-        {%- for col in seeds %}
-        case when anchors.row_num >= {{ var('indicator_min_anchor_rows') }} then anchors.{{ col }} end as seed_{{ col }}{{ ',' if not loop.last }}
+        case when {{ warm }} then changed.first_changed else '-infinity'::date end as from_date,
+        case when {{ warm }} then anchors.row_num else 0 end as base_row_num,
+        case when {{ warm }} then anchors.close end as base_close,
+        case when {{ warm }} then anchors.sum_close_exact else 0 end as base_sum,
+        case when {{ warm }} then anchors.sum_close_sq_exact else 0 end as base_sum_sq,
+        {%- for col in state %}
+        case when {{ warm }} then anchors.{{ col }} end as seed_{{ col }}{{ ',' if not loop.last }}
         {%- endfor %}
     from changed
     left join anchors on anchors.symbol = changed.symbol
 ),
 
-scoped as (
-    select
-        prices.*,
-        {%- for col in seeds %}
-        plan.seed_{{ col }},
-        {%- endfor %}
-        prices.trade_date >= plan.from_date as is_new
-    from prices
-    inner join plan on plan.symbol = prices.symbol
+-- the stored rows the trailing windows reach back into (at most 199 before from_date)
+context as (
+    select stored.symbol, stored.trade_date, stored.sum_close_exact, stored.sum_close_sq_exact
+    from {{ this }} as stored
+    inner join plan on plan.symbol = stored.symbol
+    where stored.trade_date < plan.from_date and stored.row_num > plan.base_row_num - 200
 ),
 {% else %}
--- full refresh: every bar is new, nothing to continue from (and no join, so the window
--- ordering of the input carries through without another sort)
-scoped as (
+plan as (
+    select distinct
+        symbol,
+        '-infinity'::date as from_date,
+        0::bigint as base_row_num,
+        null::float8 as base_close,
+        0::numeric as base_sum,
+        0::numeric as base_sum_sq,
+        {%- for col in state %}
+        null::float8 as seed_{{ col }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from prices
+),
+
+context as (
+    select null::text as symbol, null::date as trade_date, null::numeric as sum_close_exact,
+        null::numeric as sum_close_sq_exact
+    where false
+),
+{% endif %}
+
+bars as (
     select
-        prices.*,
-        {%- for col in seeds %}
-        null::float8 as seed_{{ col }},
+        prices.symbol,
+        prices.trade_date,
+        prices.open,
+        prices.high,
+        prices.low,
+        prices.close,
+        prices.volume,
+        prices.ingested_at,
+        plan.base_row_num + row_number() over by_symbol as row_num,
+        coalesce(lag(prices.close) over by_symbol, plan.base_close) as prev_close,
+        plan.base_sum,
+        plan.base_sum_sq,
+        {%- for col in state %}
+        plan.seed_{{ col }},
         {%- endfor %}
         true as is_new
     from prices
+    inner join plan on plan.symbol = prices.symbol and prices.trade_date >= plan.from_date
+    window by_symbol as (partition by prices.symbol order by prices.trade_date)
 ),
-{% endif %}
+
+inputs as (
+    select
+        *,
+        {{ bar_inputs() }}
+    from bars
+),
 
 running_stats as (
     select
@@ -88,9 +131,9 @@ running_stats as (
         {{ running_stats('gain') }},
         {{ running_stats('loss') }},
         {{ running_stats('true_range') }},
-        sum(close::numeric) over running as sum_close_exact,
-        sum(close::numeric * close::numeric) over running as sum_close_sq_exact
-    from scoped
+        base_sum + sum(close::numeric) over running as sum_close_exact,
+        base_sum_sq + sum(close::numeric * close::numeric) over running as sum_close_sq_exact
+    from inputs
     window running as (partition by symbol order by trade_date rows between unbounded preceding and current row)
 ),
 
@@ -103,18 +146,27 @@ smoothed as (
         {{ wilder('loss', 14, 'seed_avg_loss_14') }} as avg_loss_14,
         {{ wilder('true_range', 14, 'seed_atr_14') }} as atr_14,
         case
-            when row_num > 1
-                then coalesce(seed_obv, 0) + sum(obv_delta) filter (where is_new) over running
+            when row_num > 1 then coalesce(seed_obv, 0) + sum(obv_delta) over running
         end as obv
     from running_stats
     window running as (partition by symbol order by trade_date rows between unbounded preceding and current row)
 ),
 
--- population standard deviation of the last 20 closes from exact numeric sums:
--- sqrt((Σx² − (Σx)²/n) / n), no cancellation in float arithmetic
+-- trailing means over new rows and the stored context before them, from exact sums;
+-- population standard deviation as sqrt((Σx² − (Σx)²/n) / n): no float cancellation
+sums as (
+    select symbol, trade_date, row_num, sum_close_exact, sum_close_sq_exact, true as is_new
+    from smoothed
+    union all
+    select symbol, trade_date, null, sum_close_exact, sum_close_sq_exact, false
+    from context
+),
+
 windowed as (
     select
-        *,
+        symbol,
+        trade_date,
+        is_new,
         {{ trailing_mean('sum_close_exact', 20) }} as sma_20,
         {{ trailing_mean('sum_close_exact', 50) }} as sma_50,
         {{ trailing_mean('sum_close_exact', 200) }} as sma_200,
@@ -122,15 +174,21 @@ windowed as (
             (sum_close_sq_exact - coalesce(lag(sum_close_sq_exact, 20) over by_symbol, 0))
             - (sum_close_exact - coalesce(lag(sum_close_exact, 20) over by_symbol, 0)) ^ 2 / 20
         ) / 20, 0))::float8 end as stddev_20
-    from smoothed
+    from sums
     window by_symbol as (partition by symbol order by trade_date)
 ),
 
 with_macd as (
     select
-        *,
-        ema_12 - ema_26 as macd
-    from windowed
+        smoothed.*,
+        windowed.sma_20,
+        windowed.sma_50,
+        windowed.sma_200,
+        windowed.stddev_20,
+        smoothed.ema_12 - smoothed.ema_26 as macd
+    from smoothed
+    inner join windowed
+        on windowed.symbol = smoothed.symbol and windowed.trade_date = smoothed.trade_date and windowed.is_new
 ),
 
 macd_stats as (
@@ -177,9 +235,10 @@ final as (
         obv,
         avg_gain_14,
         avg_loss_14,
+        sum_close_exact,
+        sum_close_sq_exact,
         ingested_at as source_ingested_at
     from with_signal
-    where is_new
 )
 
 select * from final
