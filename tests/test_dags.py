@@ -9,7 +9,7 @@ from pathlib import Path
 import pendulum
 import pytest
 from conftest import ROOT, table_digest
-from stockmind.trading_calendar import interval_trade_dates
+from stockmind.trading_calendar import interval_trade_dates, trading_days
 
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
 HEAVY = {"pandas", "numpy", "psycopg2", "yfinance", "tensorflow", "mlflow", "sqlalchemy"}
@@ -103,3 +103,25 @@ def test_refresh_symbols_fills_profiles(airflow_db, warehouse, db, monkeypatch):
     with db.cursor() as cur:
         cur.execute("select count(*), count(sector), count(market_cap) from raw.symbols")
         assert cur.fetchone() == (16, 16, 16)
+
+
+@pytest.mark.slow
+def test_transform_market_builds_indicators_and_docs(airflow_db, warehouse, db, dagbag):
+    from stockmind.ingest import ingest_prices
+    from stockmind.providers.sample import SampleProvider
+
+    dag = dagbag.dags["transform_market"]
+    assert [a.uri for a in dag.timetable.asset_condition.objects] == [
+        "postgres://warehouse:5432/stockmind/raw/prices_daily"
+    ]
+    summary = ingest_prices(["AAPL", "KO"], dt.date(2024, 1, 1), dt.date(2024, 6, 28),
+                            SampleProvider(), dsn=warehouse, progress=lambda m: None)
+    run = run_dag("transform_market", None)
+    assert run.state == "success"
+    with db.cursor() as cur:
+        cur.execute("select count(*), count(sma_50), count(macd_signal) from marts.fct_indicators_daily")
+        rows, sma_50, signal = cur.fetchone()
+    days = len(trading_days(dt.date(2024, 1, 1), dt.date(2024, 6, 28)))
+    assert rows == summary["written"] == 2 * days
+    assert (sma_50, signal) == (2 * (days - 49), 2 * (days - 33))
+    assert (ROOT / "dbt" / "target" / "index.html").exists()  # docs generated

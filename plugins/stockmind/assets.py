@@ -7,3 +7,4 @@ The host is a logical name for the warehouse, not a connection address.
 WAREHOUSE_HOST = "warehouse"
 PRICES_DAILY_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/prices_daily"
 SYMBOLS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/symbols"
+INDICATORS_DAILY_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/marts/fct_indicators_daily"

@@ -39,3 +39,16 @@ def summarize_reports(reports: list[dict]) -> dict:
 
 def refresh_profile_batch(symbols: list[str]) -> dict:
     return refresh_profiles(symbols, get_provider())
+
+
+def transform_market() -> dict:
+    """dbt build of every model and test (indicators, scanners)."""
+    from stockmind.transform import build
+
+    return build()
+
+
+def transform_docs() -> str:
+    from stockmind.transform import generate_docs
+
+    return generate_docs()

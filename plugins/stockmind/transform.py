@@ -51,3 +51,27 @@ def run_dbt(
     return subprocess.run(
         dbt_command(args, settings), env=dbt_env(settings, dsn), check=True, **kwargs
     )
+
+
+def dbt_summary(settings: Settings | None = None) -> dict:
+    """Counts by status and elapsed time from dbt's ``run_results.json`` (for XCom)."""
+    import json
+
+    path = dbt_dir(settings) / "target" / "run_results.json"
+    results = json.loads(path.read_text())
+    counts: dict[str, int] = {}
+    for result in results["results"]:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return {"elapsed_s": round(results["elapsed_time"], 1), **counts}
+
+
+def build(settings: Settings | None = None, extra: list[str] | None = None) -> dict:
+    """``dbt build`` (models and their tests), output streamed to the caller's log."""
+    run_dbt(["build", *(extra or [])], settings)
+    return dbt_summary(settings)
+
+
+def generate_docs(settings: Settings | None = None) -> str:
+    """``dbt docs generate``; returns the folder holding the static docs site."""
+    run_dbt(["docs", "generate"], settings)
+    return str(dbt_dir(settings) / "target")
