@@ -114,12 +114,20 @@ def test_transform_market_builds_indicators_and_docs(airflow_db, warehouse, db, 
     assert [a.uri for a in dag.timetable.asset_condition.objects] == [
         "postgres://warehouse:5432/stockmind/raw/prices_daily"
     ]
-    summary = ingest_prices(["AAPL", "KO"], dt.date(2024, 1, 1), dt.date(2024, 6, 28),
-                            SampleProvider(), dsn=warehouse, progress=lambda m: None)
+    summary = ingest_prices(
+        ["AAPL", "KO"],
+        dt.date(2024, 1, 1),
+        dt.date(2024, 6, 28),
+        SampleProvider(),
+        dsn=warehouse,
+        progress=lambda m: None,
+    )
     run = run_dag("transform_market", None)
     assert run.state == "success"
     with db.cursor() as cur:
-        cur.execute("select count(*), count(sma_50), count(macd_signal) from marts.fct_indicators_daily")
+        cur.execute(
+            "select count(*), count(sma_50), count(macd_signal) from marts.fct_indicators_daily"
+        )
         rows, sma_50, signal = cur.fetchone()
     days = len(trading_days(dt.date(2024, 1, 1), dt.date(2024, 6, 28)))
     assert rows == summary["written"] == 2 * days

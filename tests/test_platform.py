@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import psycopg2
@@ -37,11 +38,19 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         password = re.search(r"password (\S+)", up.stdout).group(1)
         assert password and "Airflow UI    http://127.0.0.1:" in up.stdout
 
+        assert re.search(r"transform_market: \d+ success", up.stdout), up.stdout
+        indicators = int(re.search(r"Indicators +(\d+) rows", up.stdout).group(1))
+        assert indicators > 0
+        docs_url = re.search(r"dbt docs +(\S+)", up.stdout).group(1)
+        with urllib.request.urlopen(docs_url + "/index.html", timeout=10) as resp:
+            assert b"dbt" in resp.read()  # the lineage site is served
+
         dsn = stockmind("db", "url").stdout.strip()
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select count(distinct symbol), count(*) from raw.prices_daily")
             symbols, rows = cur.fetchone()
         assert symbols == 16 and rows >= 16 * 3
+        assert indicators == rows  # dbt caught up with every loaded bar
 
         again = stockmind("up", "--backfill-days", "7")  # running twice is harmless
         assert again.returncode == 0, again.stderr[-3000:]

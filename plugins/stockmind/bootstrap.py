@@ -20,6 +20,7 @@ from stockmind.services import (
     SERVICES,
     admin_password,
     airflow_port,
+    airflow_ports,
     run_airflow,
     service_pid,
     start_service,
@@ -28,7 +29,8 @@ from stockmind.services import (
 from stockmind.settings import Settings
 
 PRICE_DAG = "ingest_prices_daily"
-DAGS = (PRICE_DAG, "refresh_symbols")
+TRANSFORM_DAG = "transform_market"
+DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG)
 
 
 def _client(settings: Settings) -> AirflowClient:
@@ -67,9 +69,21 @@ def warehouse_summary(dsn: str) -> dict:
             symbols, rows, first, last = cur.fetchone()
             cur.execute("select count(*) from raw.rejected_rows")
             (rejected,) = cur.fetchone()
+            cur.execute("select to_regclass('marts.fct_indicators_daily') is not null")
+            indicators = 0
+            if cur.fetchone()[0]:
+                cur.execute("select count(*) from marts.fct_indicators_daily")
+                (indicators,) = cur.fetchone()
     finally:
         conn.close()
-    return {"symbols": symbols, "rows": rows, "first": first, "last": last, "rejected": rejected}
+    return {
+        "symbols": symbols,
+        "rows": rows,
+        "first": first,
+        "last": last,
+        "rejected": rejected,
+        "indicators": indicators,
+    }
 
 
 def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] = print) -> dict:
@@ -102,6 +116,9 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
     except AirflowAPIError as exc:  # one already running, or nothing left to fill
         say(f"Backfill not created: {exc}")
     counts = wait_for_runs(client, PRICE_DAG, timeout=900, say=say)
+    # the price asset events schedule dbt; wait until it has caught up with the last one
+    client.wait_for_any_run(TRANSFORM_DAG, timeout=120)
+    transform = wait_for_runs(client, TRANSFORM_DAG, timeout=900, say=say)
     summary = warehouse_summary(dsn)
     report = {
         "seconds": round(time.monotonic() - started),
@@ -110,26 +127,32 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         "password": admin_password(settings),
         "warehouse": redact(dsn),
         "runs": counts,
+        "transform_runs": transform,
+        "docs_url": f"http://127.0.0.1:{airflow_ports(settings)['docs']}",
         **summary,
     }
     say(render(report))
-    if counts.get("failed"):
-        raise RuntimeError(
-            f"{counts['failed']} runs of {PRICE_DAG} failed: see the Airflow UI or "
-            f"{settings.airflow_home / 'logs'}"
-        )
+    for dag_id, states in ((PRICE_DAG, counts), (TRANSFORM_DAG, transform)):
+        if states.get("failed"):
+            raise RuntimeError(
+                f"{states['failed']} runs of {dag_id} failed: see the Airflow UI or "
+                f"{settings.airflow_home / 'logs'}"
+            )
     return report
 
 
 def render(r: dict) -> str:
     runs = ", ".join(f"{n} {s}" for s, n in sorted(r["runs"].items())) or "none yet"
+    dbt_runs = ", ".join(f"{n} {s}" for s, n in sorted(r["transform_runs"].items())) or "none yet"
     return f"""
 StockMind is up ({r["seconds"]} s).
   Airflow UI    {r["airflow_url"]}   user {r["user"]}   password {r["password"]}
   Warehouse     {r["warehouse"]}   (full DSN: .venv/bin/stockmind db url)
   Prices        {r["symbols"]} symbols, {r["rows"]} rows, {r["first"]} .. {r["last"]}
                 ({r["rejected"]} rows quarantined in raw.rejected_rows)
-  DAG runs      {PRICE_DAG}: {runs}
+  Indicators    {r["indicators"]} rows in marts.fct_indicators_daily
+  DAG runs      {PRICE_DAG}: {runs}; {TRANSFORM_DAG}: {dbt_runs}
+  dbt docs      {r["docs_url"]}   (lineage of every model)
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

@@ -23,7 +23,7 @@ from stockmind.db import local_dsn, sqlalchemy_url, warehouse_dsn, with_database
 from stockmind.localpg import free_port
 from stockmind.settings import Settings
 
-SERVICES = ("api-server", "scheduler", "dag-processor")
+SERVICES = ("api-server", "scheduler", "dag-processor", "dbt-docs")
 ADMIN_USER = "admin"
 
 
@@ -36,7 +36,7 @@ def _secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
 
 
 #: Ports Airflow's processes listen on, with the defaults tried first.
-PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974}
+PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974, "docs": 8081}
 
 
 def airflow_ports(settings: Settings) -> dict[str, int]:
@@ -154,8 +154,18 @@ def service_pid(settings: Settings, name: str) -> int | None:
     return pid
 
 
+def service_command(settings: Settings, name: str) -> list[str]:
+    """Airflow components by name; ``dbt-docs`` serves the generated dbt docs site."""
+    if name == "dbt-docs":
+        target = settings.root / "dbt" / "target"
+        target.mkdir(parents=True, exist_ok=True)
+        port = str(airflow_ports(settings)["docs"])
+        return [sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "-d", str(target)]
+    return [airflow_bin(), name]
+
+
 def start_service(settings: Settings, name: str) -> int:
-    """Start ``airflow <name>`` in its own process group (no-op when running)."""
+    """Start a service in its own process group (no-op when running)."""
     pid = service_pid(settings, name)
     if pid:
         return pid
@@ -164,7 +174,7 @@ def start_service(settings: Settings, name: str) -> int:
     _pid_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
     with (logs / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
-            [airflow_bin(), name],
+            service_command(settings, name),
             env=airflow_env(settings),
             stdout=log,
             stderr=subprocess.STDOUT,
