@@ -51,6 +51,7 @@ lock: install
 
 bench: install
 	$(BIN)/python bench/ingest.py --write docs/benchmarks.md
+	$(BIN)/python bench/indicators.py --write docs/benchmarks.md
 
 clean: down
 	rm -rf .local

@@ -24,20 +24,13 @@ import platform
 import statistics
 import sys
 import time
-import uuid
-from pathlib import Path
 
 import pandas as pd
 import psycopg2
+from common import shared_file, throwaway_warehouse, write_section
 from sqlalchemy import create_engine
-from stockmind import migrate
 from stockmind.db import (
-    create_database,
-    drop_database,
-    local_dsn,
-    normalize_dsn,
     sqlalchemy_url,
-    with_database,
 )
 from stockmind.loader import (
     COPY_PRICES,
@@ -46,29 +39,9 @@ from stockmind.loader import (
     load_prices,
     to_copy_buffer,
 )
-from stockmind.localpg import LocalCluster
 from stockmind.providers.csv import CsvProvider
-from stockmind.settings import get_settings
 from stockmind.universe import batches
 from stockmind.validation import validate_prices
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def shared_file() -> Path:
-    base = os.environ.get("STOCKMIND_SHARED_DATA") or ROOT.parent / "shared" / "data"
-    path = Path(base) / "prices" / "all_stocks_5yr.csv.gz"
-    if not path.exists():
-        sys.exit(f"shared data not found at {path}: set STOCKMIND_SHARED_DATA")
-    return path
-
-
-def server_dsn() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return with_database(normalize_dsn(settings.database_url), "postgres")
-    LocalCluster(settings).up()
-    return local_dsn(settings, "postgres")
 
 
 def truncate(dsn: str) -> None:
@@ -98,11 +71,7 @@ def main() -> int:
     total = len(frame)
     good = validate_prices(frame).good  # baseline input: rows COPY can take at all
 
-    server = server_dsn()
-    name = f"stockmind_bench_{uuid.uuid4().hex[:8]}"
-    dsn = create_database(server, name)
-    try:
-        migrate.upgrade(dsn)
+    with throwaway_warehouse() as dsn:
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             ensure_partitions(cur, "raw.prices_daily", dt.date(2013, 1, 1), dt.date(2018, 12, 31))
         conn.close()
@@ -152,8 +121,6 @@ def main() -> int:
             )
         )
         engine.dispose()
-    finally:
-        drop_database(server, name)
 
     copy_s, load_s, rerun_s = (statistics.median(t) for t in (copy_times, load_times, rerun_times))
     rate = lambda rows, s: rows / s  # noqa: E731
@@ -176,22 +143,22 @@ def main() -> int:
     report = render(results)
     print(report)
     if args.write:
-        Path(args.write).write_text(report)
+        write_section(args.write, "ingest", report)
     return 0
 
 
 def render(r: dict) -> str:
     vs_copy = r["load_rps"] / r["copy_rps"]
     vs_to_sql = r["load_rps"] / r["to_sql_rps"]
-    return f"""# Benchmarks
+    return f"""## Daily price ingestion
 
-Measured by `make bench` (`bench/ingest.py`) on {dt.date.today()}, {platform.machine()},
+Measured by `bench/ingest.py` on {dt.date.today()}, {platform.machine()},
 {os.cpu_count()} cores, PostgreSQL from the project-local cluster (default settings of
 `stockmind/localpg.py`: fsync on, synchronous commit on).  Ratios compare runs made in the
 same process, on the same table, from the same in-memory DataFrame; times are medians of
 {r["repeat"]} runs (to_sql: one run).
 
-## Daily price ingestion — {r["rows"]:,} real rows (505 S&P 500 stocks, 2013–2018)
+{r["rows"]:,} real rows (505 S&P 500 stocks, 2013–2018):
 
 | method | rows | seconds | rows/s | vs raw COPY |
 |---|---:|---:|---:|---:|

@@ -113,3 +113,10 @@ def test_csv_with_column_mapping(tmp_path, warehouse, db):
         assert cur.fetchall() == [("high_below_open_close;high_below_low",)]
     bad = on(warehouse, *csv_args, "when=Day")
     assert bad.returncode == 2 and "unknown mapping targets" in bad.stderr
+
+
+def test_dbt_runs_with_the_project_profile_on_database_url(warehouse):
+    proc = on(warehouse, "dbt", "debug")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "All checks passed!" in proc.stdout
+    assert warehouse.rsplit("/", 1)[1] in proc.stdout  # the database of DATABASE_URL

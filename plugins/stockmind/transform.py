@@ -6,6 +6,7 @@ filled here from the same DSN everything else uses (DATABASE_URL or the local cl
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,12 +54,22 @@ def run_dbt(
     )
 
 
+def run_results(settings: Settings | None = None) -> dict:
+    """dbt's ``target/run_results.json`` of the last invocation."""
+    return json.loads((dbt_dir(settings) / "target" / "run_results.json").read_text())
+
+
+def model_seconds(model: str, settings: Settings | None = None) -> float:
+    """How long ``model`` took in the last invocation."""
+    for result in run_results(settings)["results"]:
+        if result["unique_id"].split(".")[-1] == model:
+            return result["execution_time"]
+    raise KeyError(f"{model} not in the last dbt run")
+
+
 def dbt_summary(settings: Settings | None = None) -> dict:
     """Counts by status and elapsed time from dbt's ``run_results.json`` (for XCom)."""
-    import json
-
-    path = dbt_dir(settings) / "target" / "run_results.json"
-    results = json.loads(path.read_text())
+    results = run_results(settings)
     counts: dict[str, int] = {}
     for result in results["results"]:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
