@@ -1,0 +1,115 @@
+{#- The market-scanner CTEs, shared by the daily and weekly scanners.  `bars` is a CTE with
+    symbol, period_start, trade_date, open, high, low, close, volume and the trend inputs
+    sma_50, sma_200, macd, macd_signal, rsi_14.  Produces the CTE `scanned`. -#}
+{% macro scanner_ctes(bars) %}
+{%- set n = var('scanner_lookback') -%}
+scan_history as (
+    select
+        *,
+        lag(close) over by_symbol as prev_close,
+        count(*) over (by_symbol rows between {{ n }} preceding and 1 preceding) as prior_bars,
+        avg(volume) over (by_symbol rows between {{ n }} preceding and 1 preceding) as avg_volume,
+        max(high) over (by_symbol rows between {{ n }} preceding and 1 preceding) as prior_high,
+        min(low) over (by_symbol rows between {{ n }} preceding and 1 preceding) as prior_low
+    from {{ bars }}
+    window by_symbol as (partition by symbol order by trade_date)
+),
+
+scan_changes as (
+    select
+        *,
+        close - prev_close as change,
+        100 * (close - prev_close) / nullif(prev_close, 0) as change_pct,
+        volume / nullif(avg_volume, 0) as volume_ratio,
+        (high + low + close) / 3 as pivot,
+        (case when sma_50 > sma_200 then 1 when sma_50 < sma_200 then -1 else 0 end)
+        + (case when macd > macd_signal then 1 when macd < macd_signal then -1 else 0 end)
+        + (case
+            when rsi_14 > {{ var('scanner_rsi_bullish') }} then 1
+            when rsi_14 < {{ var('scanner_rsi_bullish') }} then -1
+            else 0
+        end) as trend_score
+    from scan_history
+),
+
+scanned as (
+    select
+        *,
+        prior_bars = {{ n }} and volume > {{ var('scanner_unusual_volume_ratio') }} * avg_volume as is_unusual_volume,
+        prior_bars = {{ n }} and close > prior_high as is_breakout_up,
+        prior_bars = {{ n }} and close < prior_low as is_breakout_down,
+        coalesce(abs(change_pct) > {{ var('scanner_big_move_pct') }}, false) as is_big_move,
+        case
+            when trend_score >= {{ var('scanner_trend_votes') }} then 'Bullish'
+            when trend_score <= -{{ var('scanner_trend_votes') }} then 'Bearish'
+            else 'Neutral'
+        end as trend,
+        2 * pivot - high as support_1,
+        2 * pivot - low as resistance_1,
+        pivot - (high - low) as support_2,
+        pivot + (high - low) as resistance_2,
+        case when prior_bars = {{ n }} then least(prior_low, low) end as swing_support,
+        case when prior_bars = {{ n }} then greatest(prior_high, high) end as swing_resistance,
+        case when change_pct is not null then
+            row_number() over (partition by period_start, change_pct is null order by change_pct desc, symbol)
+        end as gainer_rank,
+        case when change_pct is not null then
+            row_number() over (partition by period_start, change_pct is null order by change_pct, symbol)
+        end as loser_rank,
+        row_number() over (partition by period_start order by volume desc, symbol) as active_rank
+    from scan_changes
+)
+{% endmacro %}
+
+{#- Top-N lists (gainers, losers, most active) from a scanner model. -#}
+{% macro movers(scanner) %}
+{%- set top = var('scanner_top_n') -%}
+with scanner as (
+    select * from {{ ref(scanner) }}
+),
+
+lists as (
+    select period_start, trade_date, 'gainers' as list, gainer_rank as rank, symbol, close, change_pct, volume
+    from scanner where gainer_rank <= {{ top }} and change_pct > 0
+    union all
+    select period_start, trade_date, 'losers', loser_rank, symbol, close, change_pct, volume
+    from scanner where loser_rank <= {{ top }} and change_pct < 0
+    union all
+    select period_start, trade_date, 'most_active', active_rank, symbol, close, change_pct, volume
+    from scanner where active_rank <= {{ top }}
+),
+
+final as (
+    select * from lists
+)
+
+select * from final
+{% endmacro %}
+
+{#- One row per period: breadth and trend counts across the scanned symbols. -#}
+{% macro market_overview(scanner) %}
+with scanner as (
+    select * from {{ ref(scanner) }}
+),
+
+final as (
+    select
+        period_start,
+        max(trade_date) as trade_date,
+        count(*) as total_scanned,
+        count(*) filter (where trend = 'Bullish') as bullish,
+        count(*) filter (where trend = 'Bearish') as bearish,
+        count(*) filter (where trend = 'Neutral') as neutral,
+        avg(change_pct) as avg_change_pct,
+        count(*) filter (where change > 0) as advancers,
+        count(*) filter (where change < 0) as decliners,
+        count(*) filter (where change = 0) as unchanged,
+        count(*) filter (where is_unusual_volume) as unusual_volume,
+        count(*) filter (where is_breakout_up) as breakouts_up,
+        count(*) filter (where is_breakout_down) as breakouts_down
+    from scanner
+    group by period_start
+)
+
+select * from final
+{% endmacro %}

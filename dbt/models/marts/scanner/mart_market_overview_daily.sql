@@ -1,0 +1,1 @@
+{{ market_overview('fct_scanner_daily') }}

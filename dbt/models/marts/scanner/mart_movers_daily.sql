@@ -1,0 +1,1 @@
+{{ movers('fct_scanner_daily') }}
