@@ -3,7 +3,8 @@
 
 Runs the dbt project (`dbt/`) whenever `ingest_prices_daily` updates the
 `raw.prices_daily` asset: staging views, the incremental indicator mart
-`marts.fct_indicators_daily` and their tests, then regenerates the dbt docs (lineage).
+`marts.fct_indicators_daily`, the daily and weekly scanner marts, and all their tests;
+then regenerates the dbt docs (lineage).
 
 * **One `dbt build` task**, not one task per model (astronomer-cosmos): the project is
   small, every dbt start costs ~5 s on this stack, and the incremental mart already
@@ -11,7 +12,8 @@ Runs the dbt project (`dbt/`) whenever `ingest_prices_daily` updates the
   every model and test.
 * **Incremental**: each build recomputes indicators only from the earliest new or
   changed bar of each symbol; `stockmind dbt build --full-refresh` rebuilds everything.
-* **Publishes** the `marts.fct_indicators_daily` asset for the ML and API DAGs.
+* **Publishes** an asset per mart (indicators, scanners, movers, market overview) for
+  the ML and API DAGs.
 * Docs: served by `make up` (URL printed), or `stockmind dbt docs serve`.
 """
 
@@ -21,10 +23,10 @@ import datetime as dt
 
 import pendulum
 from airflow.sdk import Asset, dag, task
-from stockmind.assets import INDICATORS_DAILY_URI, PRICES_DAILY_URI
+from stockmind.assets import MARTS, PRICES_DAILY_URI
 
 PRICES_DAILY = Asset(name="raw.prices_daily", uri=PRICES_DAILY_URI)
-INDICATORS_DAILY = Asset(name="marts.fct_indicators_daily", uri=INDICATORS_DAILY_URI)
+MART_ASSETS = [Asset(name=f"marts.{name}", uri=uri) for name, uri in MARTS.items()]
 
 
 @dag(
@@ -43,7 +45,7 @@ INDICATORS_DAILY = Asset(name="marts.fct_indicators_daily", uri=INDICATORS_DAILY
     },
 )
 def transform_market():
-    @task(outlets=[INDICATORS_DAILY], multiple_outputs=False)
+    @task(outlets=MART_ASSETS, multiple_outputs=False)
     def dbt_build() -> dict:
         from stockmind.pipelines import transform_market as build
 

@@ -133,3 +133,12 @@ def test_transform_market_builds_indicators_and_docs(airflow_db, warehouse, db, 
     assert rows == summary["written"] == 2 * days
     assert (sma_50, signal) == (2 * (days - 49), 2 * (days - 33))
     assert (ROOT / "dbt" / "target" / "index.html").exists()  # docs generated
+
+
+def test_transform_publishes_every_mart(dagbag):
+    outlets = {
+        o.uri.rsplit("/", 1)[1]
+        for o in dagbag.dags["transform_market"].get_task("dbt_build").outlets
+    }
+    models = {p.stem for p in (ROOT / "dbt" / "models" / "marts").rglob("*.sql")}
+    assert outlets == models
