@@ -99,7 +99,7 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
     say("Airflow metadata: airflow db migrate …")
     run_airflow(settings, ["db", "migrate"], capture_output=True, text=True)
     for name in SERVICES:
-        say(f"Airflow {name}: pid {start_service(settings, name)}")
+        say(f"{name}: pid {start_service(settings, name)}")
     client = _client(settings)
     client.wait_healthy(("metadatabase", "scheduler", "dag_processor"))
     for dag_id in DAGS:
@@ -161,7 +161,7 @@ StockMind is up ({r["seconds"]} s).
 def down(settings: Settings, say: Callable[[str], None] = print) -> None:
     for name in reversed(SERVICES):
         if stop_service(settings, name):
-            say(f"Airflow {name}: stopped")
+            say(f"{name}: stopped")
     if not settings.database_url and LocalCluster(settings).stop():
         say("PostgreSQL: stopped")
     say("StockMind is down.")
