@@ -171,3 +171,16 @@ def table_digest(conn, table: str, order_by: str) -> tuple[int, str, str]:
             f" from {table} t"
         )
         return cur.fetchone()
+
+
+def read_frame(dsn: str, query: str):
+    """A query's result as a DataFrame (through SQLAlchemy, as pandas wants)."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+    from stockmind.db import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(dsn))
+    try:
+        return pd.read_sql(query, engine)
+    finally:
+        engine.dispose()

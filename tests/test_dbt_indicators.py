@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import pytest
+from conftest import read_frame as query
 from conftest import run_dbt, shared_data_dir
 from stockmind.loader import load_prices
 from stockmind.providers.csv import CsvProvider
@@ -85,17 +86,6 @@ def mart(module_warehouse, reference):
     return query(
         module_warehouse, "select * from marts.fct_indicators_daily order by symbol, trade_date"
     )
-
-
-def query(dsn, sql):
-    from sqlalchemy import create_engine
-    from stockmind.db import sqlalchemy_url
-
-    engine = create_engine(sqlalchemy_url(dsn))
-    try:
-        return pd.read_sql(sql, engine)
-    finally:
-        engine.dispose()
 
 
 def series(mart, symbol):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import pytest
+from conftest import read_frame as query
 from conftest import run_dbt
 from stockmind.loader import load_prices
 from stockmind.providers.sample import SampleProvider
@@ -14,17 +15,6 @@ from stockmind.validation import validate_prices
 
 pytestmark = pytest.mark.slow
 DAY = pd.Timestamp("2024-06-14")
-
-
-def query(dsn, sql):
-    from sqlalchemy import create_engine
-    from stockmind.db import sqlalchemy_url
-
-    engine = create_engine(sqlalchemy_url(dsn))
-    try:
-        return pd.read_sql(sql, engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
