@@ -1,8 +1,8 @@
 """Deterministic synthetic market data — SYNTHETIC, clearly labelled (source ``sample``).
 
-The offline default for ``make up`` and the tests.  Each symbol gets a geometric random
-walk with drift, fat-tailed jumps, overnight gaps, intraday ranges that bracket open and
-close, and volume that rises with the size of the move, on the NYSE trading calendar
+The offline default for ``make up`` and the tests.  Each symbol gets a log-price random
+walk around a drift line (slowly mean-reverting), fat-tailed jumps, overnight gaps,
+intraday ranges that bracket open and close, and volume that rises with the size of the move, on the NYSE trading calendar
 (holidays are real gaps in the dates).
 
 Determinism is by construction, not by caching: a symbol's series is a pure function of
@@ -20,12 +20,14 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
 
 from stockmind.providers.base import PRICE_COLUMNS, FetchResult, SymbolProfile, empty_prices
 from stockmind.trading_calendar import trading_days
 from stockmind.universe import load_sample_profiles
 
 EPOCH = dt.date(2000, 1, 3)
+MEAN_REVERSION = 0.003
 SOURCE_LABEL = "sample"
 
 
@@ -57,7 +59,12 @@ def synthetic_bars(symbol: str, end: dt.date) -> pd.DataFrame:
     rng = np.random.default_rng([zlib.crc32(symbol.encode()), 2])
     z = rng.standard_normal((n, 6))  # row n never depends on len: prefix-stable
     jumps = np.where(np.abs(z[:, 5]) > 2.8, 3.0 * p["vol"] * np.sign(z[:, 5]), 0.0)
-    ret = p["drift"] + p["vol"] * z[:, 0] + jumps
+    # log price = drift line + a slowly mean-reverting AR(1) deviation (half-life ~230
+    # trading days), so 25 years of walk stay in a plausible range; lfilter is causal,
+    # so the series stays prefix-stable
+    deviation = lfilter([1.0], [1.0, -(1 - MEAN_REVERSION)], p["vol"] * z[:, 0] + jumps)
+    log_price = p["drift"] * np.arange(1, n + 1) + deviation
+    ret = np.diff(log_price, prepend=0.0)
     gap = p["gap_share"] * ret + 0.002 * z[:, 1]
     intraday = ret - gap
     close = p["price0"] * np.exp(np.cumsum(ret))

@@ -1,0 +1,30 @@
+"""StockMind's REST API: a Flask application factory over the warehouse marts.
+
+Reads tables through ``stockmind`` (the core); never imports the ML code.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from stockmind.db import Pool
+
+from stockmind_api.config import Config
+from stockmind_api.errors import register_error_handlers
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(__name__)
+    app.config.from_object(config)
+    app.json.sort_keys = False
+    app.extensions["db"] = Pool(config.DATABASE_URL, maxconn=config.DB_POOL_MAX)
+
+    api = Api(app)
+    register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
+    from stockmind_api.health import blp as health_blp
+    from stockmind_api.market import blp as market_blp
+
+    api.register_blueprint(health_blp)
+    api.register_blueprint(market_blp)
+    return app

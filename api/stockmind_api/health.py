@@ -1,0 +1,34 @@
+"""``/api/health``: is the warehouse reachable, and how fresh is its data."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from stockmind_api.errors import success
+from stockmind_api.schemas import CamelSchema, envelope
+
+blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
+
+
+class HealthSchema(CamelSchema):
+    database = fields.String()
+    latest_trade_date = fields.Date(allow_none=True)
+    latest_quote_at = fields.DateTime(allow_none=True)
+    quote_age_seconds = fields.Float(allow_none=True)
+
+
+@blp.route("/health")
+@blp.response(200, envelope(HealthSchema))
+def health():
+    """Database reachability and data freshness (latest bar, minute-quote age)."""
+    row = current_app.extensions["db"].fetch_one(
+        """
+        select (select max(trade_date) from raw.prices_daily) as latest_trade_date,
+               (select max(ts) from raw.quotes_minute) as latest_quote_at,
+               extract(epoch from now() - (select max(ts) from raw.quotes_minute))
+                   as quote_age_seconds
+        """
+    )
+    return success({"database": "ok", **row}, "healthy")

@@ -1,0 +1,53 @@
+"""Schema building blocks: camelCase JSON, the success envelope, pagination."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from marshmallow import Schema, fields, validate
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class CamelSchema(Schema):
+    """Python snake_case attributes, camelCase on the wire."""
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.data_key = camel(field_obj.data_key or field_name)
+
+
+@cache
+def envelope(schema: type[Schema], many: bool = False) -> type[Schema]:
+    """``{"data": <schema>, "message", "status", "success"}`` as an OpenAPI-visible schema."""
+    name = f"{schema.__name__.removesuffix('Schema')}{'List' if many else ''}Envelope"
+    return Schema.from_dict(
+        {
+            "data": fields.Nested(schema, many=many),
+            "message": fields.String(),
+            "status": fields.String(),
+            "success": fields.Boolean(),
+        },
+        name=name,
+    )
+
+
+class PaginationSchema(CamelSchema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    total_pages = fields.Integer()
+
+
+class PageArgsSchema(CamelSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+def paginated(schema: type[Schema]) -> type[Schema]:
+    return Schema.from_dict(
+        {"items": fields.Nested(schema, many=True), "pagination": fields.Nested(PaginationSchema)},
+        name=f"{schema.__name__.removesuffix('Schema')}Page",
+    )
