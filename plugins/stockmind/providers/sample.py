@@ -2,8 +2,8 @@
 
 The offline default for ``make up`` and the tests.  Each symbol gets a log-price random
 walk around a drift line (slowly mean-reverting), fat-tailed jumps, overnight gaps,
-intraday ranges that bracket open and close, and volume that rises with the size of the move, on the NYSE trading calendar
-(holidays are real gaps in the dates).
+intraday ranges that bracket open and close, and volume that rises with the size of the
+move, on the NYSE trading calendar (holidays are real gaps in the dates).
 
 Determinism is by construction, not by caching: a symbol's series is a pure function of
 its name, walked from a fixed epoch, and the random draws for day *n* do not depend on
