@@ -19,21 +19,25 @@ INDICATOR_COLUMNS = (
 
 
 def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, size: int):
-    """One page of matching symbols and the total number of matches (one query)."""
+    """One page of matching symbols (ticker-prefix matches first) and the total (one query)."""
     row = db.fetch_one(
         """
         with matches as (
-            select symbol, name, sector, industry, exchange, market_cap
+            select symbol, name, sector, industry, exchange, market_cap,
+                   coalesce(symbol ilike %(prefix)s, false) as symbol_match
             from raw.symbols
             where is_active
               and (%(search)s::text is null or symbol ilike %(prefix)s or name ilike %(contains)s)
               and (%(sector)s::text is null or sector = %(sector)s)
         ),
         page as (
-            select * from matches order by symbol limit %(limit)s offset %(offset)s
+            select *, row_number() over (order by symbol_match desc, symbol) as position
+            from matches
+            order by symbol_match desc, symbol
+            limit %(limit)s offset %(offset)s
         )
         select (select count(*) from matches) as total,
-               coalesce((select json_agg(page order by symbol) from page), '[]') as items
+               coalesce((select json_agg(page order by position) from page), '[]') as items
         """,
         {
             "search": search,

@@ -1,0 +1,147 @@
+"""The public market API on a real warehouse filled by the real ingestion and dbt."""
+
+import datetime as dt
+
+import pytest
+from conftest import run_dbt
+from stockmind.ingest import ingest_prices
+from stockmind.profiles import refresh_profiles
+from stockmind.providers.sample import SampleProvider
+from stockmind.trading_calendar import trading_days
+from stockmind.universe import resolve_universe
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(module_warehouse):
+    from stockmind_api import create_app
+    from stockmind_api.config import Config
+
+    symbols = resolve_universe("sample")
+    provider = SampleProvider()
+    ingest_prices(
+        symbols,
+        dt.date(2023, 6, 1),
+        dt.date(2024, 6, 28),
+        provider,
+        dsn=module_warehouse,
+        progress=lambda m: None,
+    )
+    refresh_profiles(symbols, provider, dsn=module_warehouse)
+    run_dbt(module_warehouse, "build")
+    config = Config()
+    config.DATABASE_URL = module_warehouse
+    app = create_app(config)
+    app.testing = True
+    yield app.test_client()
+    app.extensions["db"].close()
+
+
+def ok(response):
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert body["status"] == "success" and body["success"] is True
+    return body["data"]
+
+
+def error(response, code):
+    body = response.get_json()
+    assert response.status_code == code, body
+    assert body["status"] == "error" and body["success"] is False and body["code"] == code
+    assert body["data"] is None and body["message"]
+    return body
+
+
+def test_health(client):
+    data = ok(client.get("/api/health"))
+    assert data["database"] == "ok" and data["latestTradeDate"] == "2024-06-28"
+
+
+def test_symbols_search_sector_and_pagination(client):
+    data = ok(client.get("/api/market/symbols?pageSize=5&page=2"))
+    assert data["pagination"] == {"page": 2, "pageSize": 5, "total": 16, "totalPages": 4}
+    assert [s["symbol"] for s in data["items"]] == ["JPM", "KO", "META", "MSFT", "NFLX"]
+    assert (
+        ok(client.get("/api/market/symbols?search=ms"))["items"][0]["name"]
+        == "Microsoft Corporation"
+    )
+    tech = ok(client.get("/api/market/symbols?sector=Information%20Technology"))["items"]
+    assert {s["symbol"] for s in tech} == {"AAPL", "MSFT", "NVDA"}
+    beyond = ok(client.get("/api/market/symbols?page=9"))
+    assert beyond["items"] == [] and beyond["pagination"]["total"] == 16
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/market/symbols?pageSize=5000", "pageSize"),
+        ("/api/market/symbols?page=0", "page"),
+        ("/api/market/stock/AAPL?start=2024-05-01&end=2024-04-01", "start"),
+        ("/api/market/stock/AAPL?interval=5m", "interval"),
+        ("/api/market/scanner?timeframe=hourly", "timeframe"),
+        ("/api/market/stock/AAPL/indicators?start=yesterday", "start"),
+    ],
+)
+def test_bad_input_is_a_422_in_the_envelope(client, url, field):
+    body = error(client.get(url), 422)
+    assert field in body["errors"]
+
+
+def test_stock_summary_history_and_indicators(client):
+    data = ok(client.get("/api/market/stock/aapl?start=2024-06-01&end=2024-06-28"))
+    assert (
+        data["symbol"] == "AAPL"
+        and data["name"] == "Apple Inc."
+        and data["tradeDate"] == "2024-06-28"
+    )
+    assert data["price"] == data["historicalData"][-1]["close"]
+    assert len(data["historicalData"]) == 19  # trading days in June 2024 from the 1st
+    assert data["low52w"] <= data["price"] <= data["high52w"]
+    assert set(data["indicators"]) >= {"sma20", "rsi14", "macdSignal", "bbUpper", "atr14", "obv"}
+    weekly = ok(client.get("/api/market/stock/AAPL?interval=1w&start=2024-06-01&end=2024-06-28"))
+    assert len(weekly["historicalData"]) == 4
+    series = ok(client.get("/api/market/stock/AAPL/indicators?start=2024-01-01&end=2024-06-28"))
+    assert len(series) == len(trading_days(dt.date(2024, 1, 1), dt.date(2024, 6, 28)))
+    assert series[-1]["tradeDate"] == "2024-06-28"
+
+
+def test_unknown_and_invalid_symbols(client):
+    assert "unknown symbol" in error(client.get("/api/market/stock/ZZZZ"), 404)["message"]
+    error(client.get("/api/market/stock/ZZZZ/indicators"), 404)
+    error(client.get("/api/market/stock/%24%24%24"), 422)
+
+
+def test_scanner_daily_weekly_and_dates(client):
+    daily = ok(client.get("/api/market/scanner"))
+    assert daily["tradeDate"] == "2024-06-28" and daily["marketOverview"]["totalScanned"] == 16
+    assert 0 < len(daily["gainers"]) <= 10 and all(g["changePercent"] > 0 for g in daily["gainers"])
+    assert [m["rank"] for m in daily["mostActive"]] == list(range(1, 11))
+    weekly = ok(client.get("/api/market/scanner?timeframe=weekly&date=2024-06-12"))
+    assert weekly["periodStart"] == "2024-06-10" and weekly["tradeDate"] == "2024-06-14"
+    assert (
+        "no daily scan" in error(client.get("/api/market/scanner?date=2030-01-01"), 404)["message"]
+    )
+
+
+def test_not_yet_available_data_and_unknown_routes(client):
+    assert (
+        "no prediction data yet"
+        in error(client.get("/api/market/predictions/AAPL"), 404)["message"]
+    )
+    error(client.get("/api/market/sentiment/AAPL"), 404)
+    error(client.get("/api/market/news/AAPL"), 404)
+    error(client.get("/api/nothing-here"), 404)
+    error(client.post("/api/market/symbols"), 405)
+
+
+def test_openapi_document_lists_every_route(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {
+        "/api/health",
+        "/api/market/symbols",
+        "/api/market/stock/{symbol}",
+        "/api/market/stock/{symbol}/indicators",
+        "/api/market/scanner",
+    } <= set(spec["paths"])
