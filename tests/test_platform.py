@@ -1,6 +1,7 @@
 """``make up``'s engine end to end: its own PostgreSQL cluster, Airflow's services, the
 first backfill through the scheduler, then ``down`` — in a throwaway STOCKMIND_HOME."""
 
+import json
 import os
 import re
 import shutil
@@ -44,6 +45,11 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         docs_url = re.search(r"dbt docs +(\S+)", up.stdout).group(1)
         with urllib.request.urlopen(docs_url + "/index.html", timeout=10) as resp:
             assert b"dbt" in resp.read()  # the lineage site is served
+
+        api_url = re.search(r"REST API +(\S+)", up.stdout).group(1)
+        with urllib.request.urlopen(api_url + "/market/scanner", timeout=10) as resp:
+            scan = json.loads(resp.read())
+        assert scan["success"] and scan["data"]["marketOverview"]["totalScanned"] == 16
 
         dsn = stockmind("db", "url").stdout.strip()
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:

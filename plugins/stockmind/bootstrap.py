@@ -129,6 +129,7 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         "runs": counts,
         "transform_runs": transform,
         "docs_url": f"http://127.0.0.1:{airflow_ports(settings)['docs']}",
+        "api_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/api",
         **summary,
     }
     say(render(report))
@@ -153,6 +154,7 @@ StockMind is up ({r["seconds"]} s).
   Indicators    {r["indicators"]} rows in marts.fct_indicators_daily
   DAG runs      {PRICE_DAG}: {runs}; {TRANSFORM_DAG}: {dbt_runs}
   dbt docs      {r["docs_url"]}   (lineage of every model)
+  REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

@@ -5,6 +5,7 @@
     stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
                             [--start D --end D] [--universe U] [--batch-size N]
     stockmind ingest profiles --source … [--symbols …]
+    stockmind api [--port 8000]              (the REST API, gunicorn, foreground)
     stockmind dbt <dbt arguments …>          (e.g. dbt build --full-refresh)
     stockmind airflow <airflow CLI arguments …>
 
@@ -121,6 +122,16 @@ def cmd_dbt(args, settings: Settings) -> int:
     return 0  # not reached
 
 
+def cmd_api(args, settings: Settings) -> int:
+    from stockmind.db import warehouse_dsn
+    from stockmind.services import api_command
+
+    env = dict(os.environ, DATABASE_URL=warehouse_dsn(settings))
+    argv = api_command(f"{args.host}:{args.port}", workers=args.workers)
+    os.execve(argv[0], argv, env)
+    return 0  # not reached
+
+
 def cmd_platform(args, settings: Settings) -> int:
     from stockmind import bootstrap
 
@@ -159,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--end", type=_date, help="last trade date (inclusive)")
     ingest.add_argument("--batch-size", type=int)
 
+    api = sub.add_parser("api", help="serve the REST API in the foreground (gunicorn)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    api.add_argument("--workers", type=int, default=2)
+
     dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
 
@@ -171,9 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
-        handler = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}.get(
-            args.command, cmd_platform
-        )
+        handlers = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}
+        handler = {**handlers, "api": cmd_api}.get(args.command, cmd_platform)
         return handler(args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,7 @@ from stockmind.db import local_dsn, sqlalchemy_url, warehouse_dsn, with_database
 from stockmind.localpg import free_port
 from stockmind.settings import Settings
 
-SERVICES = ("api-server", "scheduler", "dag-processor", "dbt-docs")
+SERVICES = ("api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
 ADMIN_USER = "admin"
 
 
@@ -36,15 +36,21 @@ def _secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
 
 
 #: Ports Airflow's processes listen on, with the defaults tried first.
-PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974, "docs": 8081}
+PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974, "docs": 8081, "rest": 8000}
 
 
 def airflow_ports(settings: Settings) -> dict[str, int]:
     """Free ports chosen once per STOCKMIND_HOME (two checkouts can run side by side)."""
     path = settings.airflow_home / "ports.json"
     if path.exists():
-        return json.loads(path.read_text())
-    preferred = dict(PORT_DEFAULTS, api=int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")))
+        known = json.loads(path.read_text())
+        if set(PORT_DEFAULTS) <= set(known):
+            return known
+    preferred = dict(
+        PORT_DEFAULTS,
+        api=int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")),
+        rest=int(os.environ.get("API_PORT", "8000")),
+    )
     ports: dict[str, int] = {}
     for name, port in preferred.items():
         chosen = free_port(port)
@@ -161,7 +167,28 @@ def service_command(settings: Settings, name: str) -> list[str]:
         target.mkdir(parents=True, exist_ok=True)
         port = str(airflow_ports(settings)["docs"])
         return [sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "-d", str(target)]
+    if name == "rest-api":
+        return api_command(f"127.0.0.1:{airflow_ports(settings)['rest']}")
     return [airflow_bin(), name]
+
+
+def api_command(bind: str, workers: int = 2, threads: int = 8) -> list[str]:
+    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool)."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return [
+        gunicorn,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--access-logfile",
+        "-",
+        "stockmind_api:create_app()",
+    ]
 
 
 def start_service(settings: Settings, name: str) -> int:
