@@ -11,6 +11,7 @@ from stockmind.db import Pool
 
 from stockmind_api.config import Config
 from stockmind_api.errors import register_error_handlers
+from stockmind_api.security import init_security
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -22,9 +23,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     api = Api(app)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
+    init_security(app)
+    from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp
     from stockmind_api.market import blp as market_blp
 
-    api.register_blueprint(health_blp)
-    api.register_blueprint(market_blp)
+    for blueprint in (health_blp, auth_blp, market_blp):
+        api.register_blueprint(blueprint)
     return app

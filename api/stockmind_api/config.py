@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from stockmind.db import warehouse_dsn
+from stockmind.services import state_secret
+from stockmind.settings import get_settings
 
 
 class Config:
@@ -25,3 +28,14 @@ class Config:
         self.DB_POOL_MAX = int(os.environ.get("API_DB_POOL_MAX", "16"))
         self.PAGE_SIZE_DEFAULT = 100
         self.PAGE_SIZE_MAX = 1000
+        # one secret for every worker: from the environment, else kept in the local state
+        self.JWT_SECRET_KEY = os.environ.get("API_JWT_SECRET") or state_secret(
+            get_settings().home / "api_jwt_secret"
+        )
+        self.JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(
+            seconds=int(os.environ.get("API_ACCESS_TOKEN_SECONDS", str(15 * 60)))
+        )
+        self.JWT_REFRESH_TOKEN_EXPIRES = dt.timedelta(
+            seconds=int(os.environ.get("API_REFRESH_TOKEN_SECONDS", str(7 * 24 * 3600)))
+        )
+        self.JWT_TOKEN_LOCATION = ["headers"]

@@ -27,7 +27,8 @@ SERVICES = ("api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
 ADMIN_USER = "admin"
 
 
-def _secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
+def state_secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret kept in a 0600 file under the local state (made on first use)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(make())
@@ -113,9 +114,9 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home / "jwt_secret"),
+            "AIRFLOW__API_AUTH__JWT_SECRET": state_secret(home / "jwt_secret"),
             "AIRFLOW__CORE__FERNET_KEY": env.get("AIRFLOW__CORE__FERNET_KEY")
-            or _secret(
+            or state_secret(
                 home / "fernet_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()
             ),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
