@@ -27,7 +27,8 @@ def create_app(config: Config | None = None) -> Flask:
     from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp
     from stockmind_api.market import blp as market_blp
+    from stockmind_api.portfolio import blp as portfolio_blp
 
-    for blueprint in (health_blp, auth_blp, market_blp):
+    for blueprint in (health_blp, auth_blp, market_blp, portfolio_blp):
         api.register_blueprint(blueprint)
     return app

@@ -1,0 +1,217 @@
+"""``/api/portfolio``: holdings and watchlist CRUD — authenticated, owner's rows only.
+
+Another user's id answers 404 exactly like a missing one (existence is never revealed);
+unknown symbols are 422, a second row for the same symbol 409.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from stockmind_api import portfolio_queries as q
+from stockmind_api.errors import success
+from stockmind_api.schemas import CamelSchema, envelope
+from stockmind_api.security import auth_required, current_user
+
+blp = Blueprint(
+    "portfolio",
+    __name__,
+    url_prefix="/api/portfolio",
+    description="Holdings and watchlists (authenticated)",
+)
+
+MONEY = {"places": 6, "as_string": False, "validate": validate.Range(min=0, max=1e12)}
+
+
+def db():
+    return current_app.extensions["db"]
+
+
+class SymbolField(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().upper()
+
+
+class HoldingInSchema(CamelSchema):
+    symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
+    shares = fields.Decimal(
+        required=True,
+        places=6,
+        as_string=False,
+        validate=validate.Range(min=0, min_inclusive=False, max=1e12),
+    )
+    average_price = fields.Decimal(required=True, **MONEY)
+    purchase_date = fields.Date(allow_none=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class HoldingPatchSchema(HoldingInSchema):
+    class Meta:
+        exclude = ("symbol",)
+
+    shares = fields.Decimal(
+        places=6, as_string=False, validate=validate.Range(min=0, min_inclusive=False, max=1e12)
+    )
+    average_price = fields.Decimal(**MONEY)
+
+
+class HoldingSchema(CamelSchema):
+    id = fields.Integer()
+    symbol = fields.String()
+    shares = fields.Float()
+    average_price = fields.Float()
+    purchase_date = fields.Date(allow_none=True)
+    notes = fields.String(allow_none=True)
+    current_price = fields.Float(allow_none=True)
+    price_date = fields.Date(allow_none=True)
+    total_cost = fields.Float()
+    current_value = fields.Float(allow_none=True)
+    profit_loss = fields.Float(allow_none=True)
+    profit_loss_percent = fields.Float(allow_none=True)
+
+
+class WatchInSchema(CamelSchema):
+    symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
+    alert_price_above = fields.Decimal(allow_none=True, **MONEY)
+    alert_price_below = fields.Decimal(allow_none=True, **MONEY)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        above, below = data.get("alert_price_above"), data.get("alert_price_below")
+        if above is not None and below is not None and below >= above:
+            raise ValidationError("must be below alertPriceAbove", "alertPriceBelow")
+
+
+class WatchPatchSchema(WatchInSchema):
+    class Meta:
+        exclude = ("symbol",)
+
+
+class WatchSchema(CamelSchema):
+    id = fields.Integer()
+    symbol = fields.String()
+    alert_price_above = fields.Float(allow_none=True)
+    alert_price_below = fields.Float(allow_none=True)
+    notes = fields.String(allow_none=True)
+    current_price = fields.Float(allow_none=True)
+    price_date = fields.Date(allow_none=True)
+    above_alert = fields.Boolean(allow_none=True)
+    below_alert = fields.Boolean(allow_none=True)
+
+
+def _create(table: str, body: dict):
+    try:
+        return q.create_row(db(), table, current_user()["id"], body)
+    except q.UnknownSymbol:
+        abort(422, message=f"unknown symbol {body['symbol']}", errors={"symbol": ["unknown"]})
+    except q.Conflict:
+        abort(
+            409,
+            message=f"{body['symbol']} is already in your {table}",
+            errors={"symbol": ["duplicate"]},
+        )
+    except q.Inconsistent as exc:
+        abort(422, message=f"inconsistent values ({exc})")
+
+
+def _owned(table: str, row_id: int, found: dict | None):
+    if found is None:
+        abort(404, message=f"no such {table} entry: {row_id}")
+    return found
+
+
+def _update(table: str, row_id: int, body: dict):
+    try:
+        return _owned(table, row_id, q.update_row(db(), table, current_user()["id"], row_id, body))
+    except q.Inconsistent as exc:
+        abort(422, message=f"inconsistent values ({exc})")
+
+
+def _delete(table: str, row_id: int):
+    if not q.delete_row(db(), table, current_user()["id"], row_id):
+        abort(404, message=f"no such {table} entry: {row_id}")
+    return success(None, "deleted")
+
+
+@blp.route("/holdings")
+@auth_required()
+@blp.response(200, envelope(HoldingSchema, many=True))
+def list_holdings():
+    """Your holdings valued at the latest close: cost, value, profit/loss."""
+    return success(q.list_rows(db(), "holdings", current_user()["id"]), "holdings")
+
+
+@blp.route("/holdings", methods=["POST"])
+@auth_required()
+@blp.arguments(HoldingInSchema)
+@blp.response(201, envelope(HoldingSchema))
+def create_holding(body):
+    """Add a holding (one per symbol)."""
+    return success(_create("holdings", body), "holding added")
+
+
+@blp.route("/holdings/<int:row_id>")
+@auth_required()
+@blp.response(200, envelope(HoldingSchema))
+def get_holding(row_id):
+    return success(
+        _owned("holdings", row_id, q.get_row(db(), "holdings", current_user()["id"], row_id))
+    )
+
+
+@blp.route("/holdings/<int:row_id>", methods=["PATCH"])
+@auth_required()
+@blp.arguments(HoldingPatchSchema)
+@blp.response(200, envelope(HoldingSchema))
+def update_holding(body, row_id):
+    return success(_update("holdings", row_id, body), "holding updated")
+
+
+@blp.route("/holdings/<int:row_id>", methods=["DELETE"])
+@auth_required()
+@blp.response(200, envelope(HoldingSchema))
+def delete_holding(row_id):
+    return _delete("holdings", row_id)
+
+
+@blp.route("/watchlist")
+@auth_required()
+@blp.response(200, envelope(WatchSchema, many=True))
+def list_watchlist():
+    """Your watchlist with the latest close and whether an alert level is crossed."""
+    return success(q.list_rows(db(), "watchlist", current_user()["id"]), "watchlist")
+
+
+@blp.route("/watchlist", methods=["POST"])
+@auth_required()
+@blp.arguments(WatchInSchema)
+@blp.response(201, envelope(WatchSchema))
+def create_watch(body):
+    return success(_create("watchlist", body), "added to watchlist")
+
+
+@blp.route("/watchlist/<int:row_id>")
+@auth_required()
+@blp.response(200, envelope(WatchSchema))
+def get_watch(row_id):
+    return success(
+        _owned("watchlist", row_id, q.get_row(db(), "watchlist", current_user()["id"], row_id))
+    )
+
+
+@blp.route("/watchlist/<int:row_id>", methods=["PATCH"])
+@auth_required()
+@blp.arguments(WatchPatchSchema)
+@blp.response(200, envelope(WatchSchema))
+def update_watch(body, row_id):
+    return success(_update("watchlist", row_id, body), "watchlist entry updated")
+
+
+@blp.route("/watchlist/<int:row_id>", methods=["DELETE"])
+@auth_required()
+@blp.response(200, envelope(WatchSchema))
+def delete_watch(row_id):
+    return _delete("watchlist", row_id)
