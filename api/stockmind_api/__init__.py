@@ -11,6 +11,7 @@ from stockmind.db import Pool
 
 from stockmind_api.config import Config
 from stockmind_api.errors import register_error_handlers
+from stockmind_api.operations import init_operations
 from stockmind_api.security import init_security
 
 
@@ -24,6 +25,7 @@ def create_app(config: Config | None = None) -> Flask:
     api = Api(app)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
     init_security(app)
+    init_operations(app)
     from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp
     from stockmind_api.market import blp as market_blp

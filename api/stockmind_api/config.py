@@ -39,3 +39,8 @@ class Config:
             seconds=int(os.environ.get("API_REFRESH_TOKEN_SECONDS", str(7 * 24 * 3600)))
         )
         self.JWT_TOKEN_LOCATION = ["headers"]
+        self.RATE_LIMIT_ENABLED = os.environ.get("API_RATE_LIMIT_ENABLED", "true") == "true"
+        self.RATE_LIMIT_ANON = os.environ.get("API_RATE_LIMIT_ANON", "100/hour")
+        self.RATE_LIMIT_USER = os.environ.get("API_RATE_LIMIT_USER", "1000/hour")
+        self.RATE_LIMIT_STORAGE = os.environ.get("API_RATE_LIMIT_STORAGE", "memory://")
+        self.CORS_ORIGINS = os.environ.get("API_CORS_ORIGINS", "*").split(",")

@@ -44,8 +44,12 @@ def register_error_handlers(app: Flask) -> None:
         message = data.get("message") or exc.description or exc.name
         if exc.code == 422 and errors and message.startswith("The request was well-formed"):
             message = "Invalid request parameters"
+        if exc.code == 429:
+            message = f"rate limit exceeded: {exc.description}"
         response = jsonify(error_body(exc.code or 500, message, errors))
         response.status_code = exc.code or 500
+        if exc.code == 429:  # Flask-Limiter adds Retry-After; say it in the body too
+            response.headers.setdefault("Retry-After", "60")
         return response
 
     @app.errorhandler(Exception)

@@ -1,0 +1,50 @@
+"""Rate limits (429 in the envelope, Retry-After), metrics, request ids, CORS."""
+
+import pytest
+from test_api_auth import PASSWORD, bearer, body_of, make_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def app(module_warehouse):
+    app = make_app(module_warehouse, RATE_LIMIT_ANON="3/minute", RATE_LIMIT_USER="6/minute")
+    yield app
+    app.extensions["db"].close()
+
+
+def test_anonymous_callers_are_limited_per_ip_users_per_identity(app):
+    client = app.test_client()
+    for _ in range(2):
+        body_of(client.get("/api/health"), 200)
+    token = body_of(
+        client.post(
+            "/api/auth/register",
+            json={"email": "limits@example.com", "password": PASSWORD, "fullName": "L"},
+        ),
+        201,
+    )["data"]["accessToken"]
+    limited = client.get("/api/health")
+    body = body_of(limited, 429)
+    assert body["message"].startswith("rate limit exceeded") and body["code"] == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    # the signed-in user has a limit of their own, not the exhausted IP's
+    for _ in range(6):
+        body_of(client.get("/api/auth/profile", headers=bearer(token)), 200)
+    body_of(client.get("/api/auth/profile", headers=bearer(token)), 429)
+
+
+def test_metrics_request_ids_and_cors(app):
+    client = app.test_client()
+    reply = client.get(
+        "/api/health", headers={"X-Request-ID": "abc123", "Origin": "https://app.example"}
+    )
+    assert reply.headers["X-Request-ID"] == "abc123"
+    assert reply.headers["Access-Control-Allow-Origin"] in ("*", "https://app.example")
+    assert len(client.get("/api/health").headers["X-Request-ID"]) == 32
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert (
+        'stockmind_api_requests_total{endpoint="/api/health",method="GET",status="200"} 2.0'
+        in metrics
+    )
+    assert "stockmind_api_request_seconds_bucket" in metrics
