@@ -26,11 +26,12 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
     init_security(app)
     init_operations(app)
+    from stockmind_api.analytics import blp as analytics_blp
     from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp
     from stockmind_api.market import blp as market_blp
     from stockmind_api.portfolio import blp as portfolio_blp
 
-    for blueprint in (health_blp, auth_blp, market_blp, portfolio_blp):
+    for blueprint in (health_blp, auth_blp, market_blp, portfolio_blp, analytics_blp):
         api.register_blueprint(blueprint)
     return app
