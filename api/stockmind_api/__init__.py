@@ -12,7 +12,14 @@ from stockmind.db import Pool
 from stockmind_api.config import Config
 from stockmind_api.errors import register_error_handlers
 from stockmind_api.operations import init_operations
+from stockmind_api.schemas import ErrorSchema
 from stockmind_api.security import init_security
+
+
+class EnvelopeApi(Api):
+    """flask-smorest documenting our error envelope instead of its own error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -22,7 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["db"] = Pool(config.DATABASE_URL, maxconn=config.DB_POOL_MAX)
 
-    api = Api(app)
+    api = EnvelopeApi(app)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
     init_security(app)
     init_operations(app)

@@ -22,7 +22,22 @@ blp = Blueprint(
     description="Holdings and watchlists (authenticated)",
 )
 
-MONEY = {"places": 6, "as_string": False, "validate": validate.Range(min=0, max=1e12)}
+
+def non_negative(value: float) -> None:
+    if value < 0:
+        raise ValidationError("must not be negative")
+
+
+def positive(value: float) -> None:
+    if value <= 0:
+        raise ValidationError("must be greater than 0")
+
+
+# plain validator functions, not validate.Range: apispec writes Range bounds of Float
+# fields as strings (an invalid OpenAPI document). Values beyond numeric(20, 6) are
+# refused by the database and answered as 422.
+MONEY = {"validate": non_negative}
+POSITIVE = positive
 
 
 def db():
@@ -36,13 +51,8 @@ class SymbolField(fields.String):
 
 class HoldingInSchema(CamelSchema):
     symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
-    shares = fields.Decimal(
-        required=True,
-        places=6,
-        as_string=False,
-        validate=validate.Range(min=0, min_inclusive=False, max=1e12),
-    )
-    average_price = fields.Decimal(required=True, **MONEY)
+    shares = fields.Float(required=True, validate=POSITIVE)
+    average_price = fields.Float(required=True, **MONEY)
     purchase_date = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
@@ -51,10 +61,8 @@ class HoldingPatchSchema(HoldingInSchema):
     class Meta:
         exclude = ("symbol",)
 
-    shares = fields.Decimal(
-        places=6, as_string=False, validate=validate.Range(min=0, min_inclusive=False, max=1e12)
-    )
-    average_price = fields.Decimal(**MONEY)
+    shares = fields.Float(validate=POSITIVE)
+    average_price = fields.Float(**MONEY)
 
 
 class HoldingSchema(CamelSchema):
@@ -74,8 +82,8 @@ class HoldingSchema(CamelSchema):
 
 class WatchInSchema(CamelSchema):
     symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
-    alert_price_above = fields.Decimal(allow_none=True, **MONEY)
-    alert_price_below = fields.Decimal(allow_none=True, **MONEY)
+    alert_price_above = fields.Float(allow_none=True, validate=POSITIVE)
+    alert_price_below = fields.Float(allow_none=True, validate=POSITIVE)
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema

@@ -3,7 +3,7 @@ another user's row is indistinguishable from a missing one."""
 
 from __future__ import annotations
 
-from psycopg2.errors import CheckViolation, ForeignKeyViolation, UniqueViolation
+from psycopg2.errors import CheckViolation, DataError, ForeignKeyViolation, UniqueViolation
 from stockmind.db import Pool
 
 LATEST_PRICE = """
@@ -75,8 +75,8 @@ def create_row(db: Pool, table: str, user_id: int, values: dict) -> dict:
         raise Conflict(values["symbol"]) from exc
     except ForeignKeyViolation as exc:
         raise UnknownSymbol(values["symbol"]) from exc
-    except CheckViolation as exc:
-        raise Inconsistent(str(exc.diag.constraint_name)) from exc
+    except (CheckViolation, DataError) as exc:
+        raise Inconsistent(exc.diag.constraint_name or exc.diag.message_primary) from exc
     return get_row(db, table, user_id, row["id"])
 
 
@@ -91,8 +91,8 @@ def update_row(db: Pool, table: str, user_id: int, row_id: int, values: dict) ->
                 "where id = %(id)s and user_id = %(user_id)s returning id",
                 {**sets, "id": row_id, "user_id": user_id},
             )
-        except CheckViolation as exc:
-            raise Inconsistent(str(exc.diag.constraint_name)) from exc
+        except (CheckViolation, DataError) as exc:
+            raise Inconsistent(exc.diag.constraint_name or exc.diag.message_primary) from exc
         if updated is None:
             return None
     return get_row(db, table, user_id, row_id)

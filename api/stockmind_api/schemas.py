@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from functools import cache
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+
+def _unstorable(value) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 def camel(name: str) -> str:
@@ -17,6 +33,19 @@ class CamelSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.data_key = camel(field_obj.data_key or field_name)
+
+    @pre_load
+    def reject_unstorable_text(self, data, **kwargs):
+        """PostgreSQL text cannot hold NUL or lone surrogates: a 422, not a 500."""
+        if hasattr(data, "items"):
+            bad = {
+                k: ["must be valid text without NUL characters"]
+                for k, v in data.items()
+                if _unstorable(k) or _unstorable(v)
+            }
+            if bad:
+                raise ValidationError(bad)
+        return data
 
 
 @cache
@@ -42,7 +71,7 @@ class PaginationSchema(CamelSchema):
 
 
 class PageArgsSchema(CamelSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -51,3 +80,14 @@ def paginated(schema: type[Schema]) -> type[Schema]:
         {"items": fields.Nested(schema, many=True), "pagination": fields.Nested(PaginationSchema)},
         name=f"{schema.__name__.removesuffix('Schema')}Page",
     )
+
+
+class ErrorSchema(Schema):
+    """The error envelope, documented for every error response in the OpenAPI document."""
+
+    data = fields.Raw(allow_none=True)
+    message = fields.String()
+    status = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
+    success = fields.Boolean()
+    code = fields.Integer()
