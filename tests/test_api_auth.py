@@ -150,12 +150,13 @@ def test_missing_malformed_and_expired_tokens(module_warehouse, client):
     body_of(client.get("/api/auth/profile", headers=bearer("not.a.jwt")), 401)
     import datetime as dt
 
-    short = make_app(module_warehouse, JWT_ACCESS_TOKEN_EXPIRES=dt.timedelta(seconds=1))
+    # exp has one-second granularity: 3 s leaves at least 2 s of validity for the first call
+    short = make_app(module_warehouse, JWT_ACCESS_TOKEN_EXPIRES=dt.timedelta(seconds=3))
     try:
         c = short.test_client()
         access = body_of(register(c, "short@example.com"), 201)["data"]["accessToken"]
         body_of(c.get("/api/auth/profile", headers=bearer(access)), 200)
-        time.sleep(2.1)
+        time.sleep(3.5)
         assert (
             body_of(c.get("/api/auth/profile", headers=bearer(access)), 401)["message"]
             == "token has expired"
