@@ -25,7 +25,8 @@ def health():
     """Database reachability and data freshness (latest bar, minute-quote age)."""
     row = current_app.extensions["db"].fetch_one(
         """
-        select (select max(trade_date) from raw.prices_daily) as latest_trade_date,
+        -- the indicator mart's trade_date index answers max() at once (raw has only BRIN)
+        select (select max(trade_date) from marts.fct_indicators_daily) as latest_trade_date,
                (select max(ts) from raw.quotes_minute) as latest_quote_at,
                extract(epoch from now() - (select max(ts) from raw.quotes_minute))
                    as quote_age_seconds

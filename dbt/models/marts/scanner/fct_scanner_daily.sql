@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['symbol', 'period_start'], 'unique': True}, {'columns': ['period_start']}]) }}
+
 -- The daily market scanner: per symbol and day, % change and ranks, unusual volume,
 -- breakouts, trend, and support/resistance levels (thresholds: dbt vars scanner_*).
 with indicators as (

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['symbol', 'period_start'], 'unique': True}, {'columns': ['period_start']}]) }}
+
 -- The weekly market scanner on weekly bars (built from daily bars); the trend votes use
 -- the daily indicators as of the week's last trading day.
 with weekly as (

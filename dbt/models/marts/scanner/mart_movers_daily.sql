@@ -1,1 +1,3 @@
+{{ config(indexes=[{'columns': ['period_start', 'list', 'rank'], 'unique': True}]) }}
+
 {{ movers('fct_scanner_daily') }}
