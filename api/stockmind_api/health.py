@@ -23,10 +23,14 @@ class HealthSchema(CamelSchema):
 @blp.response(200, envelope(HealthSchema))
 def health():
     """Database reachability and data freshness (latest bar, minute-quote age)."""
-    row = current_app.extensions["db"].fetch_one(
-        """
-        -- the indicator mart's trade_date index answers max() at once (raw has only BRIN)
-        select (select max(trade_date) from marts.fct_indicators_daily) as latest_trade_date,
+    db = current_app.extensions["db"]
+    # the indicator mart's trade_date index answers max() at once (raw has only BRIN);
+    # before dbt has run, the raw table answers (slower, but no error)
+    mart = db.fetch_one("select to_regclass('marts.fct_indicators_daily') as found")["found"]
+    daily = "marts.fct_indicators_daily" if mart else "raw.prices_daily"
+    row = db.fetch_one(
+        f"""
+        select (select max(trade_date) from {daily}) as latest_trade_date,
                (select max(ts) from raw.quotes_minute) as latest_quote_at,
                extract(epoch from now() - (select max(ts) from raw.quotes_minute))
                    as quote_age_seconds
