@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from stockmind_api import risk
+from stockmind_api.database import db
 from stockmind_api.errors import success
 from stockmind_api.market import RangeArgsSchema
 from stockmind_api.schemas import CamelSchema, envelope
@@ -26,10 +26,6 @@ blp = Blueprint(
     url_prefix="/api/analytics",
     description="Portfolio analytics (authenticated)",
 )
-
-
-def db():
-    return current_app.extensions["db"]
 
 
 class PointSchema(CamelSchema):

@@ -6,23 +6,20 @@ import datetime as dt
 import re
 import secrets
 
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 from stockmind.passwords import hash_password, verify_password
 
 from stockmind_api import users
+from stockmind_api.database import db
 from stockmind_api.errors import success
 from stockmind_api.schemas import CamelSchema, envelope
 from stockmind_api.security import auth_required, current_user
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 TIERS = ("basic", "premium", "pro")
-
-
-def db():
-    return current_app.extensions["db"]
 
 
 def check_password_strength(password: str, email: str = "") -> None:

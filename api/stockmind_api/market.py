@@ -9,20 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask import current_app
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 from stockmind.universe import SYMBOL_RE
 
 from stockmind_api import market_queries as q
+from stockmind_api.database import db
 from stockmind_api.errors import success
 from stockmind_api.schemas import CamelSchema, PageArgsSchema, envelope, paginated
 
 blp = Blueprint("market", __name__, url_prefix="/api/market", description="Market data (public)")
-
-
-def db():
-    return current_app.extensions["db"]
 
 
 def symbol_or_404(symbol: str) -> str:

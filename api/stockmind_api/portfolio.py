@@ -6,11 +6,11 @@ unknown symbols are 422, a second row for the same symbol 409.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from stockmind_api import portfolio_queries as q
+from stockmind_api.database import db
 from stockmind_api.errors import success
 from stockmind_api.schemas import CamelSchema, envelope
 from stockmind_api.security import auth_required, current_user
@@ -38,10 +38,6 @@ def positive(value: float) -> None:
 # refused by the database and answered as 422.
 MONEY = {"validate": non_negative}
 POSITIVE = positive
-
-
-def db():
-    return current_app.extensions["db"]
 
 
 class SymbolField(fields.String):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, request
-from flask_jwt_extended import JWTManager, get_jwt, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 
 from stockmind_api import users
 from stockmind_api.errors import error_body
@@ -63,7 +63,3 @@ def auth_required(refresh: bool = False):
         return wrapper
 
     return decorator
-
-
-def token_claims() -> dict:
-    return get_jwt()
