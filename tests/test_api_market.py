@@ -145,3 +145,53 @@ def test_openapi_document_lists_every_route(client):
         "/api/market/stock/{symbol}/indicators",
         "/api/market/scanner",
     } <= set(spec["paths"])
+
+
+READ_PATHS = [
+    "/api/health",
+    "/api/market/symbols?sector=Financials",
+    "/api/market/stock/AAPL",
+    "/api/market/stock/AAPL?interval=1w&start=2024-01-01",
+    "/api/market/stock/AAPL/indicators?start=2024-01-01",
+    "/api/market/scanner",
+    "/api/market/scanner?timeframe=weekly&date=2024-03-13",
+]
+
+
+def plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def test_read_queries_use_indexes(client, module_warehouse):
+    """EXPLAIN every statement the market endpoints send, with sequential scans priced out
+    (``enable_seqscan = off``): a Seq Scan left in a plan means no index can serve it.
+    The symbol search is the one exception: it counts every match (the page's total) and
+    matches names with ``ilike '%…%'``, so it reads the ~500-row ``raw.symbols`` whole."""
+    import psycopg2
+
+    pool = client.application.extensions["db"]
+    pool.statement_log = []
+    try:
+        for path in READ_PATHS:
+            ok(client.get(path))
+        statements = pool.statement_log
+    finally:
+        pool.statement_log = None
+    assert len(statements) >= len(READ_PATHS)
+    scans = {}
+    with psycopg2.connect(module_warehouse) as conn, conn.cursor() as cur:
+        cur.execute("set enable_seqscan = off")
+        for statement in statements:
+            cur.execute("explain (format json) " + statement)
+            plan = cur.fetchone()[0][0]["Plan"]
+            nodes = list(plan_nodes(plan))
+            seq = [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"]
+            if "with matches as" in statement:
+                seq.remove("symbols")
+            assert not seq, f"sequential scan of {seq} in: {statement[:300]}"
+            if "with matches as" not in statement and any("Relation Name" in n for n in nodes):
+                scans[statement[:40]] = {n["Node Type"] for n in nodes if "Index" in n["Node Type"]}
+    assert len(scans) >= 5 and all(scans.values()), scans
+    conn.close()

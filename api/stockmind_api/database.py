@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from stockmind.db import Pool
+from stockmind.pool import Pool
 
 
 def db() -> Pool:

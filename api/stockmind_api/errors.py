@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 
 def success(data: Any, message: str = "OK") -> dict:
     return {"data": data, "message": message, "status": "success", "success": True}
+
+
+def success_json(data_json: str, message: str = "OK") -> Response:
+    """The success envelope around JSON that is already rendered (by PostgreSQL)."""
+    rest = json.dumps({"message": message, "status": "success", "success": True})
+    return Response(f'{{"data": {data_json}, {rest[1:]}', mimetype="application/json")
 
 
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:

@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 
-from stockmind.db import Pool
+from stockmind.pool import Pool
+
+from stockmind_api.market_schemas import (
+    BarSchema,
+    BreakoutSchema,
+    IndicatorSchema,
+    MoverSchema,
+    OverviewSchema,
+    ScannerSchema,
+    StockSchema,
+    UnusualSchema,
+)
+from stockmind_api.schemas import json_object_sql
 
 SCANNER = {
     "daily": ("fct_scanner_daily", "mart_movers_daily", "mart_market_overview_daily"),
     "weekly": ("fct_scanner_weekly", "mart_movers_weekly", "mart_market_overview_weekly"),
 }
+
+BAR_RELATIONS = {"1d": "staging.stg_prices_daily", "1w": "intermediate.int_weekly_bars"}
 
 INDICATOR_COLUMNS = (
     "trade_date, sma_20, sma_50, sma_200, ema_12, ema_26, rsi_14, macd, macd_signal, macd_hist, "
@@ -51,18 +65,42 @@ def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, 
     return row["items"], row["total"]
 
 
-def stock_summary(db: Pool, symbol: str) -> dict | None:
-    return db.fetch_one(
-        """
+def symbol_exists(db: Pool, symbol: str) -> bool:
+    return db.fetch_one("select 1 from raw.symbols where symbol = %s", (symbol,)) is not None
+
+
+_LATEST_INDICATORS = f"""(
+    select {json_object_sql(IndicatorSchema, "ind")}
+    from (
+        select {INDICATOR_COLUMNS} from marts.fct_indicators_daily i
+        where i.symbol = x.symbol order by trade_date desc limit 1
+    ) ind
+)"""
+
+
+def _bars_sql(relation: str) -> str:
+    return f"""coalesce((
+    select json_agg({json_object_sql(BarSchema, "b")} order by b.date)
+    from (
+        select trade_date as date, open, high, low, close, volume from {relation} r
+        where r.symbol = x.symbol and r.trade_date between x.start_date and x.end_date
+    ) b
+), '[]')"""
+
+
+_STOCK_SQL = {
+    interval: f"""
+    with summary as (
         select s.symbol, s.name, s.sector, s.industry, s.exchange, s.market_cap,
                latest.trade_date, latest.close as price, latest.change,
                latest.change_pct as change_percent, latest.volume,
-               year.high_52w, year.low_52w
+               year.high_52w, year.low_52w,
+               coalesce(%(end)s::date, latest.trade_date, current_date) as end_date
         from raw.symbols s
         left join lateral (
             select trade_date, close, change, change_pct, volume
             from marts.fct_scanner_daily f where f.symbol = s.symbol
-            order by trade_date desc limit 1
+            order by period_start desc limit 1
         ) latest on true
         left join lateral (
             select max(high) as high_52w, min(low) as low_52w
@@ -70,21 +108,32 @@ def stock_summary(db: Pool, symbol: str) -> dict | None:
             where i.symbol = s.symbol and i.trade_date > latest.trade_date - 365
         ) year on true
         where s.symbol = %(symbol)s
-        """,
-        {"symbol": symbol},
-    )
+    ),
+    x as (select *, coalesce(%(start)s::date, end_date - 365) as start_date from summary)
+    select {
+        json_object_sql(
+            StockSchema, "x", indicators=_LATEST_INDICATORS, historical_data=_bars_sql(relation)
+        )
+    }::text as data
+    from x
+    """
+    for interval, relation in BAR_RELATIONS.items()
+}
 
 
-def latest_indicators(db: Pool, symbol: str) -> dict | None:
-    return db.fetch_one(
-        f"select {INDICATOR_COLUMNS} from marts.fct_indicators_daily "
-        "where symbol = %(symbol)s order by trade_date desc limit 1",
-        {"symbol": symbol},
-    )
+def stock_json(
+    db: Pool, symbol: str, start: dt.date | None, end: dt.date | None, interval: str
+) -> str | None:
+    """A stock's summary, latest indicators and bars as JSON text (None: unknown symbol).
+
+    Defaults: ``end`` is the latest trade date, ``start`` a year before ``end``."""
+    params = {"symbol": symbol, "start": start, "end": end}
+    row = db.fetch_prepared(f"stock_{interval}", _STOCK_SQL[interval], params)
+    return row["data"] if row else None
 
 
 def bars(db: Pool, symbol: str, start: dt.date, end: dt.date, interval: str) -> list[dict]:
-    relation = "staging.stg_prices_daily" if interval == "1d" else "intermediate.int_weekly_bars"
+    relation = BAR_RELATIONS[interval]
     return db.fetch_all(
         f"""
         select trade_date as date, open, high, low, close, volume
@@ -105,70 +154,75 @@ def indicator_series(db: Pool, symbol: str, start: dt.date, end: dt.date) -> lis
     )
 
 
-def latest_period(db: Pool, timeframe: str) -> dt.date | None:
-    overview = SCANNER[timeframe][2]
-    row = db.fetch_one(f"select max(period_start) as period from marts.{overview}")
-    return row["period"]
-
-
-def period_of(db: Pool, timeframe: str, day: dt.date) -> dt.date | None:
-    """The scanner period holding ``day`` (the day itself, or its week)."""
-    overview = SCANNER[timeframe][2]
-    row = db.fetch_one(
-        f"select period_start from marts.{overview} "
-        "where period_start <= %(day)s and trade_date >= %(day)s "
-        "order by period_start desc limit 1",
-        {"day": day},
-    )
-    return row["period_start"] if row else None
-
-
-def scanner(db: Pool, timeframe: str, period: dt.date, top: int) -> dict:
+def _scanner_sql(timeframe: str) -> str:
     scan, movers, overview = SCANNER[timeframe]
-    lists = db.fetch_all(
-        f"select list, rank, symbol, close, change_pct, volume from marts.{movers} "
-        "where period_start = %(period)s order by list, rank",
-        {"period": period},
+
+    def mover_list(name: str) -> str:
+        return f"""coalesce((
+            select json_agg({json_object_sql(MoverSchema, "m")} order by m.rank)
+            from marts.{movers} m where m.period_start = x.period_start and m.list = '{name}'
+        ), '[]')"""
+
+    unusual = f"""coalesce((
+        select json_agg({json_object_sql(UnusualSchema, "u")}
+                        order by u.volume_ratio desc, u.symbol)
+        from (
+            select symbol, close, change_pct, volume, avg_volume, volume_ratio
+            from marts.{scan} s where s.period_start = x.period_start and s.is_unusual_volume
+            order by volume_ratio desc, symbol limit %(top)s
+        ) u
+    ), '[]')"""
+    breakouts = f"""coalesce((
+        select json_agg({json_object_sql(BreakoutSchema, "b")}
+                        order by abs(b.change_pct) desc nulls last, b.symbol)
+        from (
+            select symbol, close, change_pct, prior_high, prior_low,
+                   case
+                       when is_breakout_up or (is_big_move and change_pct > 0) then 'up'
+                       else 'down'
+                   end as direction
+            from marts.{scan} s
+            where s.period_start = x.period_start
+              and (is_breakout_up or is_breakout_down or is_big_move)
+            order by abs(change_pct) desc nulls last, symbol limit %(top)s
+        ) b
+    ), '[]')"""
+    overview_json = f"""(
+        select {json_object_sql(OverviewSchema, "o")}
+        from marts.{overview} o where o.period_start = x.period_start
+    )"""
+    rendered = json_object_sql(
+        ScannerSchema,
+        "x",
+        gainers=mover_list("gainers"),
+        losers=mover_list("losers"),
+        most_active=mover_list("most_active"),
+        unusual_volume=unusual,
+        breakouts=breakouts,
+        market_overview=overview_json,
     )
-    unusual = db.fetch_all(
-        f"""
-        select symbol, close, change_pct, volume, avg_volume, volume_ratio from marts.{scan}
-        where period_start = %(period)s and is_unusual_volume
-        order by volume_ratio desc, symbol limit %(top)s
-        """,
-        {"period": period, "top": top},
+    return f"""
+    with x as (
+        select '{timeframe}' as timeframe, period_start, trade_date from marts.{overview}
+        where %(day)s::date is null or (period_start <= %(day)s and trade_date >= %(day)s)
+        order by period_start desc limit 1
     )
-    breakouts = db.fetch_all(
-        f"""
-        select symbol, close, change_pct, prior_high, prior_low,
-               case
-                   when is_breakout_up or (is_big_move and change_pct > 0) then 'up'
-                   else 'down'
-               end as direction
-        from marts.{scan}
-        where period_start = %(period)s
-          and (is_breakout_up or is_breakout_down or is_big_move)
-        order by abs(change_pct) desc nulls last, symbol limit %(top)s
-        """,
-        {"period": period, "top": top},
+    select x.period_start, {rendered}::text as data from x
+    """
+
+
+_SCANNER_SQL = {timeframe: _scanner_sql(timeframe) for timeframe in SCANNER}
+
+
+def scanner_json(
+    db: Pool, timeframe: str, day: dt.date | None, top: int
+) -> tuple[dt.date, str] | None:
+    """The scan of the period holding ``day`` (default: the latest) as JSON text, in one
+    statement: the three mover lists, unusual volume, breakouts and the overview."""
+    row = db.fetch_prepared(
+        f"scanner_{timeframe}", _SCANNER_SQL[timeframe], {"day": day, "top": top}
     )
-    summary = db.fetch_one(
-        f"select * from marts.{overview} where period_start = %(period)s", {"period": period}
-    )
-    by_list: dict[str, list[dict]] = {"gainers": [], "losers": [], "most_active": []}
-    for row in lists:
-        by_list[row.pop("list")].append(row)
-    return {
-        "timeframe": timeframe,
-        "period_start": period,
-        "trade_date": summary["trade_date"] if summary else None,
-        "gainers": by_list["gainers"],
-        "losers": by_list["losers"],
-        "most_active": by_list["most_active"],
-        "unusual_volume": unusual,
-        "breakouts": breakouts,
-        "market_overview": summary,
-    }
+    return (row["period_start"], row["data"]) if row else None
 
 
 def table_exists(db: Pool, relation: str) -> bool:

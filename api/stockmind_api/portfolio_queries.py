@@ -4,7 +4,7 @@ another user's row is indistinguishable from a missing one."""
 from __future__ import annotations
 
 from psycopg2.errors import CheckViolation, DataError, ForeignKeyViolation, UniqueViolation
-from stockmind.db import Pool
+from stockmind.pool import Pool
 
 LATEST_PRICE = """
     left join lateral (

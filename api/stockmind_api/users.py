@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from psycopg2.errors import UniqueViolation
-from stockmind.db import Pool
+from stockmind.pool import Pool
 
 PUBLIC = "id, email, full_name, notification_preferences, subscription_tier, created_at"
 

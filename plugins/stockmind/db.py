@@ -131,37 +131,3 @@ def drop_database(server_dsn: str, name: str) -> None:
     """Drop ``name``, disconnecting its sessions (throwaway databases in tests, benches)."""
     statement = sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
     run_autocommit(server_dsn, statement)
-
-
-class Pool:
-    """A thread-safe psycopg2 connection pool handing out dict-row cursors (for services)."""
-
-    def __init__(self, dsn: str, minconn: int = 1, maxconn: int = 16):
-        from psycopg2.pool import ThreadedConnectionPool
-
-        self._pool = ThreadedConnectionPool(minconn, maxconn, dsn)
-
-    @contextmanager
-    def cursor(self) -> Iterator[psycopg2.extensions.cursor]:
-        """A RealDictCursor in a transaction that is committed (or rolled back) on exit."""
-        from psycopg2.extras import RealDictCursor
-
-        conn = self._pool.getconn()
-        try:
-            with conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
-                yield cur
-        finally:
-            self._pool.putconn(conn)
-
-    def fetch_all(self, query: str, params=None) -> list[dict]:
-        with self.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall()
-
-    def fetch_one(self, query: str, params=None) -> dict | None:
-        with self.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchone()
-
-    def close(self) -> None:
-        self._pool.closeall()

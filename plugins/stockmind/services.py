@@ -174,7 +174,9 @@ def service_command(settings: Settings, name: str) -> list[str]:
 
 
 def api_command(bind: str, workers: int = 2, threads: int = 8) -> list[str]:
-    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool)."""
+    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool).
+
+    The app writes its own JSON access log to stderr (gunicorn's would be a duplicate)."""
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return [
         gunicorn,
@@ -186,8 +188,6 @@ def api_command(bind: str, workers: int = 2, threads: int = 8) -> list[str]:
         str(threads),
         "--worker-class",
         "gthread",
-        "--access-logfile",
-        "-",
         "stockmind_api:create_app()",
     ]
 

@@ -1,0 +1,139 @@
+"""Wire shapes of ``/api/market`` (camelCase via ``CamelSchema``).
+
+They document the OpenAPI responses, and ``json_object_sql`` turns them into the SQL that
+renders the hot endpoints' JSON inside PostgreSQL, so the keys are defined once.
+"""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from stockmind_api.schemas import CamelSchema, PageArgsSchema
+
+
+class SymbolArgsSchema(PageArgsSchema):
+    search = fields.String(validate=validate.Length(min=1, max=50))
+    sector = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class SymbolSchema(CamelSchema):
+    symbol = fields.String()
+    name = fields.String(allow_none=True)
+    sector = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    exchange = fields.String(allow_none=True)
+    market_cap = fields.Integer(allow_none=True)
+
+
+class RangeArgsSchema(CamelSchema):
+    start = fields.Date()
+    end = fields.Date()
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("start must not be after end", "start")
+
+
+class StockArgsSchema(RangeArgsSchema):
+    interval = fields.String(load_default="1d", validate=validate.OneOf(["1d", "1w"]))
+
+
+class BarSchema(CamelSchema):
+    date = fields.Date()
+    open = fields.Float()
+    high = fields.Float()
+    low = fields.Float()
+    close = fields.Float()
+    volume = fields.Integer()
+
+
+class IndicatorSchema(CamelSchema):
+    trade_date = fields.Date()
+    for _name in (
+        "sma_20",
+        "sma_50",
+        "sma_200",
+        "ema_12",
+        "ema_26",
+        "rsi_14",
+        "macd",
+        "macd_signal",
+        "macd_hist",
+        "bb_upper",
+        "bb_middle",
+        "bb_lower",
+        "atr_14",
+    ):
+        locals()[_name] = fields.Float(allow_none=True)
+    obv = fields.Integer(allow_none=True)
+    del _name
+
+
+class StockSchema(SymbolSchema):
+    trade_date = fields.Date(allow_none=True)
+    price = fields.Float(allow_none=True)
+    change = fields.Float(allow_none=True)
+    change_percent = fields.Float(allow_none=True)
+    volume = fields.Integer(allow_none=True)
+    high_52w = fields.Float(allow_none=True, data_key="high52w")
+    low_52w = fields.Float(allow_none=True, data_key="low52w")
+    indicators = fields.Nested(IndicatorSchema, allow_none=True)
+    historical_data = fields.Nested(BarSchema, many=True)
+
+
+class ScannerArgsSchema(CamelSchema):
+    timeframe = fields.String(load_default="daily", validate=validate.OneOf(["daily", "weekly"]))
+    date = fields.Date()
+
+
+class MoverSchema(CamelSchema):
+    rank = fields.Integer()
+    symbol = fields.String()
+    close = fields.Float()
+    change_pct = fields.Float(allow_none=True, data_key="changePercent")
+    volume = fields.Integer()
+
+
+class UnusualSchema(CamelSchema):
+    symbol = fields.String()
+    close = fields.Float()
+    change_pct = fields.Float(allow_none=True, data_key="changePercent")
+    volume = fields.Integer()
+    avg_volume = fields.Float()
+    volume_ratio = fields.Float()
+
+
+class BreakoutSchema(CamelSchema):
+    symbol = fields.String()
+    close = fields.Float()
+    change_pct = fields.Float(allow_none=True, data_key="changePercent")
+    prior_high = fields.Float(allow_none=True)
+    prior_low = fields.Float(allow_none=True)
+    direction = fields.String()
+
+
+class OverviewSchema(CamelSchema):
+    total_scanned = fields.Integer()
+    bullish = fields.Integer()
+    bearish = fields.Integer()
+    neutral = fields.Integer()
+    avg_change_pct = fields.Float(allow_none=True, data_key="avgChangePercent")
+    advancers = fields.Integer()
+    decliners = fields.Integer()
+    unchanged = fields.Integer()
+    unusual_volume = fields.Integer()
+    breakouts_up = fields.Integer()
+    breakouts_down = fields.Integer()
+
+
+class ScannerSchema(CamelSchema):
+    timeframe = fields.String()
+    period_start = fields.Date()
+    trade_date = fields.Date(allow_none=True)
+    gainers = fields.Nested(MoverSchema, many=True)
+    losers = fields.Nested(MoverSchema, many=True)
+    most_active = fields.Nested(MoverSchema, many=True)
+    unusual_volume = fields.Nested(UnusualSchema, many=True)
+    breakouts = fields.Nested(BreakoutSchema, many=True)
+    market_overview = fields.Nested(OverviewSchema, allow_none=True)
