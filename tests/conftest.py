@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -184,3 +187,49 @@ def read_frame(dsn: str, query: str):
         return pd.read_sql(query, engine)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def live_api(dsn: str, **env: str):
+    """The real API under gunicorn (the ``make up`` command) on a free port; yields its
+    base URL. ``env`` adds settings (``WS_QUEUE_SIZE="16"`` …)."""
+    import urllib.request
+
+    from stockmind.localpg import free_port
+    from stockmind.services import api_command
+
+    port = free_port(18500)
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "API_RATE_LIMIT_ENABLED": "false",
+        "API_JWT_SECRET": "test-secret-" + "x" * 32,
+        **env,
+    }
+    log = tempfile.NamedTemporaryFile(prefix="stockmind-api-", suffix=".log", delete=False)  # noqa: SIM115
+    server = subprocess.Popen(
+        api_command(f"127.0.0.1:{port}", workers=1, threads=64),
+        env=full_env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(base + "/api/health", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError(Path(log.name).read_text()[-3000:]) from None
+                time.sleep(0.25)
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)  # open WebSockets hold workers up to --graceful-timeout
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()

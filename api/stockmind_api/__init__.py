@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
-from stockmind.db import Pool
+from stockmind.pool import Pool
 
 from stockmind_api.config import Config
 from stockmind_api.errors import register_error_handlers
 from stockmind_api.operations import init_operations
 from stockmind_api.schemas import ErrorSchema
 from stockmind_api.security import init_security
+from stockmind_api.ws import init_websocket
 
 
 class EnvelopeApi(Api):
@@ -41,4 +42,5 @@ def create_app(config: Config | None = None) -> Flask:
 
     for blueprint in (health_blp, auth_blp, market_blp, portfolio_blp, analytics_blp):
         api.register_blueprint(blueprint)
+    init_websocket(app)
     return app

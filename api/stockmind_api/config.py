@@ -39,6 +39,15 @@ class Config:
             seconds=int(os.environ.get("API_REFRESH_TOKEN_SECONDS", str(7 * 24 * 3600)))
         )
         self.JWT_TOKEN_LOCATION = ["headers"]
+        # WebSockets (/ws/market): see ws.py
+        self.WS_REQUIRE_AUTH = os.environ.get("WS_REQUIRE_AUTH", "false") == "true"
+        self.WS_MAX_SUBSCRIPTIONS = int(os.environ.get("WS_MAX_SUBSCRIPTIONS", "100"))
+        self.WS_QUEUE_SIZE = int(os.environ.get("WS_QUEUE_SIZE", "256"))
+        self.WS_IDLE_SECONDS = float(os.environ.get("WS_IDLE_SECONDS", "300"))
+        self.WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS", "25"))
+        self.WS_SEND_BUFFER_BYTES = int(os.environ.get("WS_SEND_BUFFER_BYTES", "65536"))
+        self.WS_SEND_TIMEOUT_SECONDS = float(os.environ.get("WS_SEND_TIMEOUT_SECONDS", "10"))
+        self.ACCESS_LOG = os.environ.get("API_ACCESS_LOG", "true") == "true"
         self.RATE_LIMIT_ENABLED = os.environ.get("API_RATE_LIMIT_ENABLED", "true") == "true"
         self.RATE_LIMIT_ANON = os.environ.get("API_RATE_LIMIT_ANON", "100/hour")
         self.RATE_LIMIT_USER = os.environ.get("API_RATE_LIMIT_USER", "1000/hour")

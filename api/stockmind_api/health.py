@@ -12,17 +12,31 @@ from stockmind_api.schemas import CamelSchema, envelope
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
 
 
+class RealtimeSchema(CamelSchema):
+    """This process's LISTEN connection and WebSocket clients."""
+
+    listener = fields.String(metadata={"description": "not started|listening|reconnecting"})
+    since = fields.Float(allow_none=True, metadata={"description": "listening since (epoch s)"})
+    reconnects = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    clients = fields.Integer()
+    delivered = fields.Integer()
+    dropped = fields.Integer()
+
+
 class HealthSchema(CamelSchema):
     database = fields.String()
     latest_trade_date = fields.Date(allow_none=True)
     latest_quote_at = fields.DateTime(allow_none=True)
     quote_age_seconds = fields.Float(allow_none=True)
+    realtime = fields.Nested(RealtimeSchema)
 
 
 @blp.route("/health")
 @blp.response(200, envelope(HealthSchema))
 def health():
-    """Database reachability and data freshness (latest bar, minute-quote age)."""
+    """Database reachability, data freshness (latest bar, minute-quote age) and this
+    process's real-time listener."""
     db = current_app.extensions["db"]
     # the indicator mart's trade_date index answers max() at once (raw has only BRIN);
     # before dbt has run, the raw table answers (slower, but no error)
@@ -36,4 +50,5 @@ def health():
                    as quote_age_seconds
         """
     )
-    return success({"database": "ok", **row}, "healthy")
+    realtime = current_app.extensions["hub"].status()
+    return success({"database": "ok", **row, "realtime": realtime}, "healthy")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 import time
 import uuid
 
@@ -46,8 +47,27 @@ def caller_key() -> str:
     return "ip:" + (get_remote_address() or "unknown")
 
 
+def _logs_to_stderr() -> None:
+    """Give the API's loggers a handler of their own: under gunicorn nothing else would
+    print INFO lines. The access log is one JSON object per line (for a log shipper);
+    the others (the real-time hub, WebSockets) say who is talking."""
+    for name, fmt in (
+        ("stockmind_api.access", "%(message)s"),
+        ("stockmind_api", "%(asctime)s %(levelname)s %(name)s: %(message)s"),
+    ):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter(fmt))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+
+
 def init_operations(app: Flask) -> Limiter:
     config = app.config
+    if config["ACCESS_LOG"]:
+        _logs_to_stderr()
     CORS(app, resources={r"/api/*": {"origins": config["CORS_ORIGINS"]}})
 
     def limit_for_caller() -> str:

@@ -5,6 +5,8 @@
     stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
                             [--start D --end D] [--universe U] [--batch-size N]
     stockmind ingest profiles --source … [--symbols …]
+    stockmind ingest quotes --source sample|yfinance [--symbols …] [--at TIME]
+                            (one poll cycle, NOTIFY included, whatever the hour)
     stockmind api [--port 8000]              (the REST API, gunicorn, foreground)
     stockmind dbt <dbt arguments …>          (e.g. dbt build --full-refresh)
     stockmind airflow <airflow CLI arguments …>
@@ -28,6 +30,14 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a timestamp (ISO 8601): {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def cmd_db(args, settings: Settings) -> int:
@@ -86,6 +96,12 @@ def cmd_ingest(args, settings: Settings) -> int:
         from stockmind.profiles import refresh_profiles
 
         print(json.dumps(refresh_profiles(symbols, provider)))
+        return 0
+    if args.what == "quotes":
+        from stockmind.quotes import poll_quotes
+
+        at = args.at or dt.datetime.now(dt.UTC)
+        print(json.dumps(poll_quotes(symbols, provider, at), default=str))
         return 0
     from stockmind.ingest import ingest_prices
 
@@ -158,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["up", "down", "migrate", "url", "status", "retention"])
 
     ingest = sub.add_parser("ingest", help="ad-hoc loads (the code the DAGs run)")
-    ingest.add_argument("what", choices=["prices", "profiles"])
+    ingest.add_argument("what", choices=["prices", "profiles", "quotes"])
     ingest.add_argument("--source", choices=PRICE_SOURCES)
     ingest.add_argument("--path", help="file or folder for --source csv")
     ingest.add_argument(
@@ -169,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--start", type=_date, help="first trade date (inclusive)")
     ingest.add_argument("--end", type=_date, help="last trade date (inclusive)")
     ingest.add_argument("--batch-size", type=int)
+    ingest.add_argument("--at", type=_timestamp, help="quotes: the minute to poll (default now)")
 
     api = sub.add_parser("api", help="serve the REST API in the foreground (gunicorn)")
     api.add_argument("--host", default="127.0.0.1")

@@ -41,11 +41,41 @@ def refresh_profile_batch(symbols: list[str]) -> dict:
     return refresh_profiles(symbols, get_provider())
 
 
+def market_is_open(at: dt.datetime) -> bool:
+    """Whether the minute poll should run at ``at`` (``STOCKMIND_MARKET_HOURS``)."""
+    from stockmind.trading_calendar import is_market_open
+
+    settings = get_settings()
+    return settings.polls_always() or is_market_open(at, settings.exchange_tz)
+
+
+def poll_quote_batch(symbols: list[str], at: dt.datetime, run_id: str) -> dict:
+    """One batch of the minute poll: quotes upserted and announced (``stock_update``)."""
+    from stockmind.quotes import poll_quotes
+
+    return poll_quotes(symbols, get_provider(), at, run_id=run_id)
+
+
+def summarize_polls(reports: list[dict]) -> dict:
+    """Add up the batch reports of one poll (transient symbols listed)."""
+    total: dict = {"batches": len(reports), "transient": []}
+    for report in reports:
+        for key, value in report.items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+        total["transient"] += report.get("transient", [])
+    return total
+
+
 def transform_market() -> dict:
-    """dbt build of every model and test (indicators, scanners)."""
+    """dbt build of every model and test (indicators, scanners), then an
+    ``indicator_update`` per symbol with its latest indicators."""
+    from stockmind.announce import announce_indicators
     from stockmind.transform import build
 
-    return build()
+    results = build()
+    results["indicator_updates"] = announce_indicators()
+    return results
 
 
 def transform_docs() -> str:

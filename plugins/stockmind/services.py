@@ -188,6 +188,8 @@ def api_command(bind: str, workers: int = 2, threads: int = 8) -> list[str]:
         str(threads),
         "--worker-class",
         "gthread",
+        "--graceful-timeout",
+        "5",  # open WebSockets would hold a stopping worker; clients reconnect
         "stockmind_api:create_app()",
     ]
 

@@ -59,6 +59,9 @@ class Settings:
     timescaledb: str = "auto"
     #: STOCKMIND_EXCHANGE_TZ — the exchange calendar's time zone (trade dates).
     exchange_tz: str = "America/New_York"
+    #: STOCKMIND_MARKET_HOURS — nyse (poll quotes only in NYSE sessions) | always (demo);
+    #: unset: always for the sample source (so the demo moves), nyse otherwise.
+    market_hours: str | None = None
     #: STOCKMIND_PG_PORT — preferred port for the local cluster.
     pg_port: int = 55432
 
@@ -69,6 +72,13 @@ class Settings:
     @property
     def airflow_home(self) -> Path:
         return self.home / "airflow"
+
+    def polls_always(self) -> bool:
+        """Whether the quote poll ignores the exchange calendar."""
+        mode = self.market_hours or ("always" if self.price_source == "sample" else "nyse")
+        if mode not in ("always", "nyse"):
+            raise ValueError(f"STOCKMIND_MARKET_HOURS must be nyse or always, not {mode!r}")
+        return mode == "always"
 
     def effective_universe(self) -> str:
         """The universe to ingest: explicit, else a small list for sample data, else S&P 500."""
@@ -101,4 +111,5 @@ def get_settings() -> Settings:
         timescaledb=timescale,
         exchange_tz=_env("STOCKMIND_EXCHANGE_TZ") or "America/New_York",
         pg_port=_env_int("STOCKMIND_PG_PORT", 55432),
+        market_hours=(_env("STOCKMIND_MARKET_HOURS") or "").lower() or None,
     )

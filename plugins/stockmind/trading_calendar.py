@@ -64,3 +64,16 @@ def interval_trade_dates(
     first = interval_start.astimezone(zone).date() + dt.timedelta(days=1)
     last = interval_end.astimezone(zone).date()
     return (min(first, last), last)
+
+
+SESSION_OPEN = dt.time(9, 30)
+SESSION_CLOSE = dt.time(16, 0)
+
+
+def is_market_open(at: dt.datetime, tz: str = "America/New_York") -> bool:
+    """Whether ``at`` falls in a regular NYSE session (9:30–16:00 local on a trading day;
+    early closes at 13:00 are not modelled: those afternoons poll and find no new bars)."""
+    local = at.astimezone(ZoneInfo(tz))
+    if local.date() in _holidays(local.year, local.year) or local.weekday() >= 5:
+        return False
+    return SESSION_OPEN <= local.time() < SESSION_CLOSE

@@ -13,6 +13,11 @@ import pandas as pd
 #: (NaT where a source's date could not be parsed — validation quarantines those rows).
 PRICE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "adj_close", "volume"]
 
+#: Columns of a quote frame (one row per symbol): the latest minute ``ts`` (UTC), the last
+#: ``price``, the session so far (open, high, low, cumulative volume) and, when the source
+#: knows it, the previous session's close (else the warehouse's last daily close is used).
+QUOTE_COLUMNS = ["symbol", "ts", "price", "day_open", "day_high", "day_low", "volume", "prev_close"]
+
 PROFILE_FIELDS = ("name", "sector", "industry", "exchange", "currency", "market_cap")
 
 
@@ -50,9 +55,20 @@ class PriceProvider(Protocol):
         """What the source knows about each symbol (missing fields stay None)."""
         ...
 
+    def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
+        """The latest quote at or before ``at`` per symbol (``QUOTE_COLUMNS``)."""
+        ...
+
 
 def empty_prices() -> pd.DataFrame:
     frame = pd.DataFrame({col: pd.Series(dtype="float64") for col in PRICE_COLUMNS})
     frame["symbol"] = frame["symbol"].astype("object")
     frame["trade_date"] = pd.Series(dtype="datetime64[ns]")
+    return frame
+
+
+def empty_quotes() -> pd.DataFrame:
+    frame = pd.DataFrame({col: pd.Series(dtype="float64") for col in QUOTE_COLUMNS})
+    frame["symbol"] = frame["symbol"].astype("object")
+    frame["ts"] = pd.Series(dtype="datetime64[ns, UTC]")
     return frame

@@ -121,5 +121,13 @@ class CsvProvider:
         errors = {s: f"not found in {self.path}" for s in symbols or () if s not in found}
         return FetchResult(frame, errors)
 
+    def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
+        """Files of daily bars hold no intraday quotes: every symbol is an error."""
+        from stockmind.providers.base import empty_quotes
+
+        return FetchResult(
+            empty_quotes(), {s: "the csv source has no intraday quotes" for s in symbols}
+        )
+
     def fetch_profiles(self, symbols: Sequence[str]) -> list[SymbolProfile]:
         return [SymbolProfile(symbol=s) for s in symbols]

@@ -107,6 +107,13 @@ class SampleProvider:
         frame = pd.concat(frames, ignore_index=True) if frames else empty_prices()
         return FetchResult(frame)
 
+    def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
+        """A synthetic intraday quote per symbol (see ``providers.intraday``)."""
+        from stockmind.providers.intraday import quote_frame, synthetic_quote
+
+        rows = [q for q in (synthetic_quote(s, at) for s in symbols) if q is not None]
+        return FetchResult(quote_frame(rows))
+
     def fetch_profiles(self, symbols: Sequence[str]) -> list[SymbolProfile]:
         known = load_sample_profiles()
         profiles = []

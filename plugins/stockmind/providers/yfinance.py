@@ -25,7 +25,13 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from stockmind.providers.base import PRICE_COLUMNS, FetchResult, SymbolProfile, empty_prices
+from stockmind.providers.base import (
+    PRICE_COLUMNS,
+    FetchResult,
+    SymbolProfile,
+    empty_prices,
+    empty_quotes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +182,42 @@ class YFinanceProvider:
         return FetchResult(
             pd.concat(frames, ignore_index=True), {**errors, **transient}, transient=set(transient)
         )
+
+    def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
+        """Today's minute bars in one batched call; the last bar ≤ ``at`` per symbol.
+        No retries: the next minute's poll is the retry (rate limits are transient)."""
+        from stockmind.providers.yfinance_quotes import quotes_from_download
+
+        pending = [s.upper() for s in symbols]
+        capture = _ErrorCapture()
+        yf_log = logging.getLogger("yfinance")
+        yf_log.addHandler(capture)
+        try:
+            data = self._client_download()(
+                tickers=pending,
+                period="1d",
+                interval="1m",
+                auto_adjust=False,
+                actions=False,
+                prepost=False,
+                group_by="column",
+                threads=True,
+                progress=False,
+                multi_level_index=True,
+                timeout=self.timeout,
+            )
+        except Exception as exc:
+            if not is_rate_limit(exc):
+                raise
+            errors = {s: f"rate limited: {exc!r}" for s in pending}
+            return FetchResult(empty_quotes(), errors, transient=set(errors))
+        finally:
+            yf_log.removeHandler(capture)
+        frame = quotes_from_download(data, pending, at)
+        got = set(frame["symbol"])
+        errors = {s: capture.errors.get(s, "no quote returned") for s in pending if s not in got}
+        transient = {s for s, e in errors.items() if is_rate_limit(e)}
+        return FetchResult(frame, errors, transient=transient)
 
     def fetch_profiles(self, symbols: Sequence[str]) -> list[SymbolProfile]:
         if self._ticker is None:

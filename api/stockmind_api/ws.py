@@ -1,0 +1,243 @@
+"""``/ws/market``: live quotes, indicators, forecasts and sentiment over a WebSocket.
+
+Protocol (JSON text frames, camelCase)::
+
+    → {"type": "auth", "token": "<access JWT from /api/auth/login>"}
+    ← {"type": "authenticated", "userId": 7}
+    → {"type": "subscribe", "symbol": "AAPL"}
+    ← {"type": "subscribed", "symbol": "AAPL", "message": "Subscribed to AAPL"}
+    ← {"type": "stock_update", "data": {...}}        (the latest quote at once, if any)
+    → {"type": "unsubscribe", "symbol": "AAPL"}
+    ← {"type": "unsubscribed", "symbol": "AAPL", "message": "Unsubscribed from AAPL"}
+    → {"type": "ping"}  ← {"type": "pong"}
+    ← {"type": "indicator_update" | "prediction_update" | "sentiment_update", "data": {...}}
+
+The token travels in the first message, not the URL: browsers cannot set headers on a
+WebSocket, and query strings end up in access logs. Anonymous market subscriptions are
+allowed unless ``WS_REQUIRE_AUTH``. Mistakes (bad JSON, unknown type or symbol, too many
+subscriptions) answer ``{"type": "error", "message": …}`` and keep the connection; a bad
+token closes it with code 4401, a client too slow to drain its queue with 1008.
+
+Threads: the request's own worker thread sends everything (one writer per socket), a
+small reader thread per connection handles incoming frames, and simple-websocket's
+thread answers pings. Hence gunicorn's ``--threads`` bounds the open sockets per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import socket
+import threading
+import time
+
+from flask import Flask, current_app
+from flask_jwt_extended import decode_token
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+from stockmind.universe import SYMBOL_RE
+from wsproto.events import TextMessage
+
+from stockmind_api import users
+from stockmind_api.hub import Client, Hub
+from stockmind_api.realtime_queries import active_symbols, latest_quote_message
+
+log = logging.getLogger("stockmind_api.ws")
+sock = Sock()
+UNAUTHORIZED = 4401
+TOO_SLOW = 1008
+MAX_BATCH = 256
+
+
+def hub() -> Hub:
+    return current_app.extensions["hub"]
+
+
+def known_symbols(db) -> set[str]:
+    """Active symbols, re-read at most every 5 minutes (not once per connection)."""
+    cache = current_app.extensions["ws_symbols"]
+    if cache.get("until", 0) < time.monotonic():
+        cache.update(symbols=active_symbols(db), until=time.monotonic() + 300)
+    return cache["symbols"]
+
+
+def init_websocket(app: Flask) -> None:
+    app.config.setdefault(
+        "SOCK_SERVER_OPTIONS",
+        {"ping_interval": app.config["WS_PING_SECONDS"], "max_message_size": 4096},
+    )
+    app.extensions["hub"] = Hub(app.config["DATABASE_URL"])
+    app.extensions["ws_symbols"] = {}
+    sock.init_app(app)
+    sock.route("/ws/market")(market_socket)
+
+
+class Session:
+    """What one connection has said so far; turns each incoming frame into replies."""
+
+    def __init__(self, client: Client, hub: Hub, config, db, symbols: set[str]):
+        self.client, self.hub, self.config, self.db = client, hub, config, db
+        self.symbols = symbols
+        self.close_with: tuple[int, str] | None = None
+
+    def reply(self, **message) -> None:
+        self.client.offer(json.dumps(message, separators=(",", ":")))
+
+    def error(self, message: str) -> None:
+        self.reply(type="error", message=message)
+
+    def handle(self, frame: str | bytes) -> None:
+        try:
+            message = json.loads(frame)
+        except (ValueError, UnicodeDecodeError):
+            return self.error('not JSON: send objects like {"type": "subscribe", ...}')
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return self.error("a message is a JSON object with a string 'type'")
+        kind = message["type"]
+        handler = getattr(self, f"on_{kind}", None) if kind.isidentifier() else None
+        if handler is None:
+            return self.error(f"unknown message type {kind[:40]!r}")
+        return handler(message)
+
+    def on_ping(self, message: dict) -> None:
+        self.reply(type="pong")
+
+    def on_auth(self, message: dict) -> None:
+        token = message.get("token")
+        try:
+            claims = decode_token(token) if isinstance(token, str) else None
+        except Exception as exc:  # expired, malformed, bad signature: all mean no
+            claims, why = None, str(exc)
+        else:
+            why = "a token string is required"
+        if claims and claims.get("type") != "access":
+            claims, why = None, "an access token is required"
+        if claims and users.is_revoked(self.db, claims["jti"]):
+            claims, why = None, "token has been revoked"
+        if not claims:
+            self.error(f"authentication failed: {why}")
+            self.close_with = (UNAUTHORIZED, "authentication failed")
+            return
+        self.client.user_id = int(claims["sub"])
+        self.reply(type="authenticated", userId=self.client.user_id)
+
+    def _symbol(self, message: dict) -> str | None:
+        symbol = message.get("symbol")
+        if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol.upper()):
+            self.error("'symbol' must be a ticker symbol such as AAPL")
+            return None
+        return symbol.upper()
+
+    def on_subscribe(self, message: dict) -> None:
+        if self.config["WS_REQUIRE_AUTH"] and self.client.user_id is None:
+            return self.error('authenticate first: {"type": "auth", "token": ...}')
+        symbol = self._symbol(message)
+        if symbol is None:
+            return None
+        if symbol not in self.symbols:
+            return self.error(f"unknown symbol {symbol}")
+        limit = self.config["WS_MAX_SUBSCRIPTIONS"]
+        if symbol not in self.client.symbols and len(self.client.symbols) >= limit:
+            return self.error(f"subscription limit reached ({limit}); unsubscribe first")
+        latest = self.hub.subscribe(self.client, symbol)
+        if latest is None:
+            latest = latest_quote_message(self.db, symbol)
+            if latest:
+                self.hub.remember(symbol, latest)
+        self.reply(type="subscribed", symbol=symbol, message=f"Subscribed to {symbol}")
+        if latest:
+            self.client.offer(latest)
+        return None
+
+    def on_unsubscribe(self, message: dict) -> None:
+        symbol = self._symbol(message)
+        if symbol is not None:
+            self.hub.unsubscribe(self.client, symbol)
+            self.reply(type="unsubscribed", symbol=symbol, message=f"Unsubscribed from {symbol}")
+
+
+def _read(app: Flask, ws, session: Session, idle_seconds: float) -> None:
+    """The reader thread: frames in → replies queued; ends the session on close/idle."""
+    client = session.client
+    try:
+        with app.app_context():  # decode_token needs the app's JWT settings
+            _read_frames(ws, session, idle_seconds)
+    except ConnectionClosed:
+        pass
+    finally:
+        try:
+            client.outbox.put_nowait(None)  # wake the writer
+        except queue.Full:
+            client.drop("closed with messages waiting")
+
+
+def _read_frames(ws, session: Session, idle_seconds: float) -> None:
+    client = session.client
+    while not client.drop_reason and session.close_with is None:
+        frame = ws.receive(timeout=idle_seconds)
+        if frame is None:
+            if not ws.connected:
+                break
+            if not client.symbols:  # listeners with subscriptions may stay silent
+                session.close_with = (1000, "idle timeout")
+                break
+            continue
+        session.handle(frame)
+
+
+def send_frames(ws, texts: list[str]) -> None:
+    """Send queued messages as one write: one syscall (and one GIL hand-off) per batch
+    instead of per message, which is what lets a writer keep up with bursts."""
+    if not texts:
+        return
+    if not ws.connected:
+        raise ConnectionClosed(ws.close_reason, ws.close_message)
+    ws.sock.sendall(b"".join(ws.ws.send(TextMessage(data=text)) for text in texts))
+
+
+def market_socket(ws) -> None:
+    """The writer (this request's thread): drains the client's queue onto the socket."""
+    config, db = current_app.config, current_app.extensions["db"]
+    client = Client(config["WS_QUEUE_SIZE"])
+    session = Session(client, hub(), config, db, known_symbols(db))
+    session.hub.connect(client)
+    # a bounded kernel buffer per socket (Linux would grow it to MBs for a slow reader, so
+    # a stalled client would cost memory and never show up as slow), and a send that
+    # cannot progress for WS_SEND_TIMEOUT_SECONDS ends the connection
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config["WS_SEND_BUFFER_BYTES"])
+    ws.sock.settimeout(config["WS_SEND_TIMEOUT_SECONDS"])
+    reader = threading.Thread(
+        target=_read,
+        args=(current_app._get_current_object(), ws, session, config["WS_IDLE_SECONDS"]),
+        daemon=True,
+    )
+    reader.start()
+    try:
+        while True:
+            if client.drop_reason:
+                log.info("dropping a WebSocket client: %s", client.drop_reason)
+                ws.close(reason=TOO_SLOW, message=client.drop_reason[:120])
+                break
+            batch = [client.outbox.get()]
+            while batch[-1] is not None and len(batch) < MAX_BATCH:
+                try:
+                    batch.append(client.outbox.get_nowait())
+                except queue.Empty:
+                    break
+            send_frames(ws, [text for text in batch if text is not None])
+            if batch[-1] is None:
+                break
+        if session.close_with and ws.connected:
+            ws.close(reason=session.close_with[0], message=session.close_with[1])
+    except TimeoutError:  # the client stopped reading: a frame may be half-written, so no
+        log.info("dropping a WebSocket client: send timed out")  # close frame can follow
+        client.drop("send timed out")
+        ws.connected = False
+        with contextlib.suppress(OSError):
+            ws.sock.shutdown(socket.SHUT_RDWR)
+    except (ConnectionClosed, OSError):
+        pass
+    finally:
+        session.hub.disconnect(client)

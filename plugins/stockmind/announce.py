@@ -1,0 +1,29 @@
+"""``indicator_update`` events after dbt has refreshed the indicators (the transform DAG).
+
+Later producers (forecasts, sentiment) add their function here, all through
+``stockmind.events``: one channel, one message format.
+"""
+
+from __future__ import annotations
+
+from stockmind import events
+from stockmind.db import connect
+
+LATEST_INDICATORS = """
+select distinct on (symbol)
+       symbol, trade_date, close, sma_20, sma_50, sma_200, ema_12, ema_26, rsi_14,
+       macd, macd_signal, macd_hist, bb_upper, bb_middle, bb_lower, atr_14, obv
+from marts.fct_indicators_daily
+order by symbol, trade_date desc
+"""
+
+
+def announce_indicators(dsn: str | None = None) -> int:
+    """NOTIFY each symbol's latest indicator row; returns the number of notifications."""
+    with connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(LATEST_INDICATORS)
+        names = [c.name for c in cur.description]
+        items = [events.item(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+        sent = events.publish(cur, events.INDICATOR_UPDATE, items) if items else 0
+    conn.close()
+    return sent
