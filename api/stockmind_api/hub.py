@@ -2,10 +2,11 @@
 
 A daemon thread LISTENs on ``stockmind.events.CHANNEL`` over its own psycopg2
 connection (the pool's connections are for requests). Each notification is decoded once,
-rendered once per item (``{"type": …, "data": {…}}``) and that text is offered to every
-client subscribed to the item's symbol. Offering never blocks: each client has a bounded
-queue, and a client whose queue is full is dropped (``Client.drop``), so one slow reader
-cannot hold up the others or the listener.
+rendered once per item (``{"type": …, "data": {…}}``), and each subscribed client gets
+its share in one non-blocking write from this same thread (``ws_client.Client``): no
+thread wakes per message. A client that cannot keep up collects a backlog, retried
+every 20 ms, and is dropped when it passes its bound, so one slow reader never holds
+up the others or the listener.
 
 When PostgreSQL goes away the thread logs it, reports it in ``status()`` (shown by
 ``/api/health``) and reconnects with capped exponential backoff; a 5-second idle probe
@@ -15,9 +16,8 @@ finds a dead connection even when no notification arrives.
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import select
+import selectors
 import threading
 import time
 from collections import defaultdict
@@ -25,34 +25,13 @@ from collections import defaultdict
 import psycopg2
 from stockmind import events
 
+from stockmind_api.ws_client import Client
+
 log = logging.getLogger("stockmind_api.hub")
 
 PROBE_SECONDS = 5.0
+BACKLOG_RETRY_SECONDS = 0.02
 MAX_BACKOFF = 30.0
-
-
-class Client:
-    """One WebSocket connection's state: subscriptions and a bounded outbox."""
-
-    def __init__(self, queue_size: int, user_id: int | None = None):
-        self.outbox: queue.Queue[str | None] = queue.Queue(maxsize=queue_size)
-        self.symbols: set[str] = set()
-        self.user_id = user_id
-        self.drop_reason: str | None = None
-
-    def offer(self, text: str) -> bool:
-        """Queue a message without waiting; a full queue drops the client."""
-        if self.drop_reason:
-            return False
-        try:
-            self.outbox.put_nowait(text)
-            return True
-        except queue.Full:
-            self.drop(f"too slow: {self.outbox.maxsize} messages waiting")
-            return False
-
-    def drop(self, reason: str) -> None:
-        self.drop_reason = self.drop_reason or reason
 
 
 class Hub:
@@ -62,6 +41,7 @@ class Hub:
         self._subscribers: dict[str, set[Client]] = defaultdict(set)
         self._clients: set[Client] = set()
         self._latest: dict[str, str] = {}  # symbol -> last stock_update message text
+        self._backlog: set[Client] = set()  # clients with frames the kernel did not take
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._state = {
@@ -82,6 +62,7 @@ class Hub:
     def disconnect(self, client: Client) -> None:
         with self._lock:
             self._clients.discard(client)
+            self._backlog.discard(client)
             for symbol in client.symbols:
                 self._subscribers[symbol].discard(client)
 
@@ -103,30 +84,40 @@ class Hub:
 
     # -- fan-out --------------------------------------------------------------------
     def dispatch(self, payload: str) -> int:
-        """Deliver one notification; returns the number of messages queued."""
+        """Deliver one notification; returns the number of messages handed to clients."""
         try:
             kind, items = events.decode(payload)
         except ValueError as exc:
             log.warning("ignored a malformed notification: %s", exc)
             return 0
-        queued = 0
-        for item in items:
-            symbol = item.get("symbol")
-            if not isinstance(symbol, str):
-                continue
-            text = events.client_message(kind, item)
-            with self._lock:
+        share: dict[Client, list[str]] = {}
+        with self._lock:
+            for item in items:
+                symbol = item.get("symbol")
+                if not isinstance(symbol, str):
+                    continue
+                text = events.client_message(kind, item)
                 if kind == events.STOCK_UPDATE:
                     self._latest[symbol] = text
-                targets = list(self._subscribers.get(symbol, ()))
-            for client in targets:
-                if client.offer(text):
-                    queued += 1
-                else:
-                    self._state["dropped"] += 1
-                    self.unsubscribe_all(client)
-        self._state["delivered"] += queued
-        return queued
+                for client in self._subscribers.get(symbol, ()):
+                    share.setdefault(client, []).append(text)
+        delivered = 0
+        for client, texts in share.items():
+            if client.send(texts):
+                delivered += len(texts)
+                if client.backlogged:
+                    self._backlog.add(client)
+            else:
+                self._state["dropped"] += client.drop_reason is not None
+                self.unsubscribe_all(client)
+        self._state["delivered"] += delivered
+        return delivered
+
+    def _retry_backlog(self) -> None:
+        for client in list(self._backlog):
+            client.flush()
+            if not client.backlogged or client.closed:
+                self._backlog.discard(client)
 
     def unsubscribe_all(self, client: Client) -> None:
         with self._lock:
@@ -175,14 +166,23 @@ class Hub:
             self._state.update(listener="listening", since=time.time())
             self._failures = 0
             log.info("listening on %s", events.CHANNEL)
-            while not self._stop.is_set():
-                ready, _, _ = select.select([conn], [], [], PROBE_SECONDS)
-                if not ready:
-                    with conn.cursor() as cur:  # finds a dead server between events
-                        cur.execute("select 1")
-                    continue
-                conn.poll()
-                while conn.notifies:
-                    self.dispatch(conn.notifies.pop(0).payload)
+            with selectors.DefaultSelector() as sel:  # epoll: fds beyond 1024 are fine
+                sel.register(conn, selectors.EVENT_READ)
+                idle = 0.0
+                while not self._stop.is_set():
+                    wait = BACKLOG_RETRY_SECONDS if self._backlog else PROBE_SECONDS
+                    if sel.select(wait):
+                        idle = 0.0
+                        conn.poll()
+                        while conn.notifies:
+                            self.dispatch(conn.notifies.pop(0).payload)
+                    else:
+                        idle += wait
+                    if self._backlog:
+                        self._retry_backlog()
+                    if idle >= PROBE_SECONDS:  # finds a dead server between events
+                        idle = 0.0
+                        with conn.cursor() as cur:
+                            cur.execute("select 1")
         finally:
             conn.close()

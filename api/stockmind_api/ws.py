@@ -18,19 +18,17 @@ allowed unless ``WS_REQUIRE_AUTH``. Mistakes (bad JSON, unknown type or symbol, 
 subscriptions) answer ``{"type": "error", "message": …}`` and keep the connection; a bad
 token closes it with code 4401, a client too slow to drain its queue with 1008.
 
-Threads: the request's own worker thread sends everything (one writer per socket), a
-small reader thread per connection handles incoming frames, and simple-websocket's
-thread answers pings. Hence gunicorn's ``--threads`` bounds the open sockets per worker.
+Threads: each connection's request thread reads and answers its frames (so gunicorn's
+``--threads`` bounds the open sockets per worker); updates are written by the hub's
+listener thread straight to the non-blocking sockets (``ws_client``); simple-websocket's
+own thread per connection answers pings.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import queue
 import socket
-import threading
 import time
 
 from flask import Flask, current_app
@@ -38,17 +36,15 @@ from flask_jwt_extended import decode_token
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from stockmind.universe import SYMBOL_RE
-from wsproto.events import TextMessage
 
 from stockmind_api import users
-from stockmind_api.hub import Client, Hub
+from stockmind_api.hub import Hub
 from stockmind_api.realtime_queries import active_symbols, latest_quote_message
+from stockmind_api.ws_client import Client
 
 log = logging.getLogger("stockmind_api.ws")
 sock = Sock()
 UNAUTHORIZED = 4401
-TOO_SLOW = 1008
-MAX_BATCH = 256
 
 
 def hub() -> Hub:
@@ -83,7 +79,7 @@ class Session:
         self.close_with: tuple[int, str] | None = None
 
     def reply(self, **message) -> None:
-        self.client.offer(json.dumps(message, separators=(",", ":")))
+        self.client.send([json.dumps(message, separators=(",", ":"))])
 
     def error(self, message: str) -> None:
         self.reply(type="error", message=message)
@@ -148,7 +144,7 @@ class Session:
                 self.hub.remember(symbol, latest)
         self.reply(type="subscribed", symbol=symbol, message=f"Subscribed to {symbol}")
         if latest:
-            self.client.offer(latest)
+            self.client.send([latest])
         return None
 
     def on_unsubscribe(self, message: dict) -> None:
@@ -158,86 +154,32 @@ class Session:
             self.reply(type="unsubscribed", symbol=symbol, message=f"Unsubscribed from {symbol}")
 
 
-def _read(app: Flask, ws, session: Session, idle_seconds: float) -> None:
-    """The reader thread: frames in → replies queued; ends the session on close/idle."""
-    client = session.client
+def market_socket(ws) -> None:
+    """This request's thread reads and answers frames; updates are written by the hub."""
+    config, db = current_app.config, current_app.extensions["db"]
+    # a bounded kernel buffer per socket: Linux would grow it to MBs for a slow reader,
+    # so a stalled client would cost memory and never show up as slow
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config["WS_SEND_BUFFER_BYTES"])
+    client = Client(ws, config["WS_QUEUE_SIZE"], config["WS_SEND_TIMEOUT_SECONDS"])
+    session = Session(client, hub(), config, db, known_symbols(db))
+    session.hub.connect(client)
+    silent = 0.0
     try:
-        with app.app_context():  # decode_token needs the app's JWT settings
-            _read_frames(ws, session, idle_seconds)
+        while not (client.drop_reason or client.closed or session.close_with):
+            frame = ws.receive(timeout=1.0)
+            if frame is None:
+                if not ws.connected:
+                    break
+                silent += 1.0
+                if silent >= config["WS_IDLE_SECONDS"] and not client.symbols:
+                    session.close_with = (1000, "idle timeout")  # listeners may stay silent
+                continue
+            silent = 0.0
+            session.handle(frame)
     except ConnectionClosed:
         pass
     finally:
-        try:
-            client.outbox.put_nowait(None)  # wake the writer
-        except queue.Full:
-            client.drop("closed with messages waiting")
-
-
-def _read_frames(ws, session: Session, idle_seconds: float) -> None:
-    client = session.client
-    while not client.drop_reason and session.close_with is None:
-        frame = ws.receive(timeout=idle_seconds)
-        if frame is None:
-            if not ws.connected:
-                break
-            if not client.symbols:  # listeners with subscriptions may stay silent
-                session.close_with = (1000, "idle timeout")
-                break
-            continue
-        session.handle(frame)
-
-
-def send_frames(ws, texts: list[str]) -> None:
-    """Send queued messages as one write: one syscall (and one GIL hand-off) per batch
-    instead of per message, which is what lets a writer keep up with bursts."""
-    if not texts:
-        return
-    if not ws.connected:
-        raise ConnectionClosed(ws.close_reason, ws.close_message)
-    ws.sock.sendall(b"".join(ws.ws.send(TextMessage(data=text)) for text in texts))
-
-
-def market_socket(ws) -> None:
-    """The writer (this request's thread): drains the client's queue onto the socket."""
-    config, db = current_app.config, current_app.extensions["db"]
-    client = Client(config["WS_QUEUE_SIZE"])
-    session = Session(client, hub(), config, db, known_symbols(db))
-    session.hub.connect(client)
-    # a bounded kernel buffer per socket (Linux would grow it to MBs for a slow reader, so
-    # a stalled client would cost memory and never show up as slow), and a send that
-    # cannot progress for WS_SEND_TIMEOUT_SECONDS ends the connection
-    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config["WS_SEND_BUFFER_BYTES"])
-    ws.sock.settimeout(config["WS_SEND_TIMEOUT_SECONDS"])
-    reader = threading.Thread(
-        target=_read,
-        args=(current_app._get_current_object(), ws, session, config["WS_IDLE_SECONDS"]),
-        daemon=True,
-    )
-    reader.start()
-    try:
-        while True:
-            if client.drop_reason:
-                log.info("dropping a WebSocket client: %s", client.drop_reason)
-                ws.close(reason=TOO_SLOW, message=client.drop_reason[:120])
-                break
-            batch = [client.outbox.get()]
-            while batch[-1] is not None and len(batch) < MAX_BATCH:
-                try:
-                    batch.append(client.outbox.get_nowait())
-                except queue.Empty:
-                    break
-            send_frames(ws, [text for text in batch if text is not None])
-            if batch[-1] is None:
-                break
-        if session.close_with and ws.connected:
-            ws.close(reason=session.close_with[0], message=session.close_with[1])
-    except TimeoutError:  # the client stopped reading: a frame may be half-written, so no
-        log.info("dropping a WebSocket client: send timed out")  # close frame can follow
-        client.drop("send timed out")
-        ws.connected = False
-        with contextlib.suppress(OSError):
-            ws.sock.shutdown(socket.SHUT_RDWR)
-    except (ConnectionClosed, OSError):
-        pass
-    finally:
         session.hub.disconnect(client)
+        if client.drop_reason:
+            log.info("dropping a WebSocket client: %s", client.drop_reason)
+        client.finish(*(session.close_with or (1000, "")))
