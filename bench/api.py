@@ -178,8 +178,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, help="default: as make up (API_WORKERS)")
+    parser.add_argument("--threads", type=int, help="default: as make up (API_THREADS)")
     parser.add_argument("--write")
     args = parser.parse_args()
     generate = wrk if shutil.which("wrk") else load_generator
@@ -202,6 +202,8 @@ def main() -> int:
             os.environ, DATABASE_URL=dsn, API_RATE_LIMIT_ENABLED="false", API_DB_POOL_MAX="32"
         )
         command = api_command(f"127.0.0.1:{port}", args.workers, args.threads)
+        args.workers = command[command.index("--workers") + 1]  # the defaults, for the report
+        args.threads = command[command.index("--threads") + 1]
         server_log = open(Path(tempfile.gettempdir()) / "stockmind-bench-api.log", "w")  # noqa: SIM115
         server = subprocess.Popen(
             command, env=env, stdout=server_log, stderr=server_log, start_new_session=True

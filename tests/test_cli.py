@@ -1,10 +1,12 @@
 """The ``stockmind`` command line, run as a user runs it (a real process, a real database)."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 STOCKMIND = str(Path(sys.executable).parent / "stockmind")
@@ -81,6 +83,24 @@ def test_bad_input_gets_a_clear_error(args, message, warehouse):
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_ingest_quotes_runs_one_poll_cycle_whatever_the_hour(warehouse, db):
+    """Sunday night in New York: the DAG would skip, the command polls (and announces)."""
+    listener = psycopg2.connect(warehouse)
+    listener.autocommit = True
+    with listener.cursor() as cur:
+        cur.execute("listen stockmind_events")
+    args = ("ingest", "quotes", "--source", "sample", "--symbols", "AAPL", "KO")
+    proc = on(warehouse, *args, "--at", "2024-03-11T03:00:00Z")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["quotes"], report["changed"], report["notifications"]) == (2, 2, 1)
+    listener.poll()
+    assert len(listener.notifies) == 1 and '"stock_update"' in listener.notifies[0].payload
+    listener.close()
+    bad = on(warehouse, *args, "--at", "yesterday")
+    assert bad.returncode == 2 and "not a timestamp" in bad.stderr
 
 
 def test_airflow_passthrough_uses_project_settings(tmp_path):

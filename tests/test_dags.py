@@ -7,8 +7,10 @@ import datetime as dt
 from pathlib import Path
 
 import pendulum
+import psycopg2
 import pytest
 from conftest import ROOT, table_digest
+from stockmind import events
 from stockmind.trading_calendar import interval_trade_dates, trading_days
 
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
@@ -122,8 +124,19 @@ def test_transform_market_builds_indicators_and_docs(airflow_db, warehouse, db, 
         dsn=warehouse,
         progress=lambda m: None,
     )
+    listener = psycopg2.connect(warehouse)
+    listener.autocommit = True
+    with listener.cursor() as cur:
+        cur.execute("listen stockmind_events")
     run = run_dag("transform_market", None)
     assert run.state == "success"
+    listener.poll()  # one indicator_update per symbol, its latest row, after the build
+    updates = [events.decode(n.payload) for n in listener.notifies]
+    listener.close()
+    assert [kind for kind, _ in updates] == ["indicator_update"]
+    latest = {item["symbol"]: item for item in updates[0][1]}
+    assert sorted(latest) == ["AAPL", "KO"] and latest["KO"]["tradeDate"] == "2024-06-28"
+    assert latest["KO"]["rsi14"] is not None
     with db.cursor() as cur:
         cur.execute(
             "select count(*), count(sma_50), count(macd_signal) from marts.fct_indicators_daily"

@@ -30,6 +30,7 @@ from stockmind.settings import Settings
 
 PRICE_DAG = "ingest_prices_daily"
 TRANSFORM_DAG = "transform_market"
+QUOTES_DAG = "poll_quotes"
 DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG)
 
 
@@ -119,6 +120,9 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
     # the price asset events schedule dbt; wait until it has caught up with the last one
     client.wait_for_any_run(TRANSFORM_DAG, timeout=120)
     transform = wait_for_runs(client, TRANSFORM_DAG, timeout=900, say=say)
+    # the minute poll last: it would compete with the backfill for the scheduler
+    client.wait_dag(QUOTES_DAG)
+    client.unpause(QUOTES_DAG)
     summary = warehouse_summary(dsn)
     report = {
         "seconds": round(time.monotonic() - started),
@@ -130,6 +134,8 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         "transform_runs": transform,
         "docs_url": f"http://127.0.0.1:{airflow_ports(settings)['docs']}",
         "api_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/api",
+        "ws_url": f"ws://127.0.0.1:{airflow_ports(settings)['rest']}/ws/market",
+        "polls_always": settings.polls_always(),
         **summary,
     }
     say(render(report))
@@ -145,6 +151,7 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
 def render(r: dict) -> str:
     runs = ", ".join(f"{n} {s}" for s, n in sorted(r["runs"].items())) or "none yet"
     dbt_runs = ", ".join(f"{n} {s}" for s, n in sorted(r["transform_runs"].items())) or "none yet"
+    hours = "around the clock" if r["polls_always"] else "in NYSE sessions"
     return f"""
 StockMind is up ({r["seconds"]} s).
   Airflow UI    {r["airflow_url"]}   user {r["user"]}   password {r["password"]}
@@ -155,6 +162,7 @@ StockMind is up ({r["seconds"]} s).
   DAG runs      {PRICE_DAG}: {runs}; {TRANSFORM_DAG}: {dbt_runs}
   dbt docs      {r["docs_url"]}   (lineage of every model)
   REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
+  Live quotes   {r["ws_url"]}   ({QUOTES_DAG} every minute, {hours})
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

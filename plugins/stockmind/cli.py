@@ -143,7 +143,7 @@ def cmd_api(args, settings: Settings) -> int:
     from stockmind.services import api_command
 
     env = dict(os.environ, DATABASE_URL=warehouse_dsn(settings))
-    argv = api_command(f"{args.host}:{args.port}", workers=args.workers)
+    argv = api_command(f"{args.host}:{args.port}", workers=args.workers, threads=args.threads)
     os.execve(argv[0], argv, env)
     return 0  # not reached
 
@@ -190,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve the REST API in the foreground (gunicorn)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
-    api.add_argument("--workers", type=int, default=2)
+    api.add_argument("--workers", type=int, help="gunicorn workers (API_WORKERS, default 2)")
+    api.add_argument(
+        "--threads", type=int, help="threads per worker; one per open WebSocket (API_THREADS, 64)"
+    )
 
     dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)

@@ -173,10 +173,17 @@ def service_command(settings: Settings, name: str) -> list[str]:
     return [airflow_bin(), name]
 
 
-def api_command(bind: str, workers: int = 2, threads: int = 8) -> list[str]:
+def api_command(bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
     """gunicorn serving the Flask API (gthread: threads share each worker's DB pool).
 
-    The app writes its own JSON access log to stderr (gunicorn's would be a duplicate)."""
+    Sizing (``API_WORKERS`` × ``API_THREADS``, default 2 × 64): every open WebSocket holds
+    one thread of its worker for its lifetime, HTTP requests hold one while they run, so
+    threads per worker ≥ sockets per worker + concurrent requests, with headroom (the
+    kernel does not balance connections evenly between workers). 1,000 sockets were
+    measured on 2 × 700 (docs/benchmarks.md). The app writes its own JSON access log to
+    stderr (gunicorn's would be a duplicate)."""
+    workers = workers or int(os.environ.get("API_WORKERS", "2"))
+    threads = threads or int(os.environ.get("API_THREADS", "64"))
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return [
         gunicorn,
