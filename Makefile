@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/indicators.py --write docs/benchmarks.md
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || true
 	$(BIN)/python bench/api.py --write docs/benchmarks.md
+	$(BIN)/python bench/ws.py --write docs/benchmarks.md
 
 clean: down
 	rm -rf .local

@@ -233,7 +233,7 @@ server then held {rss:,.0f} MiB resident.
 The cycle's poll: {poll["quotes"]} quotes, {poll["changed"]} changed, {poll["notifications"]}
 notifications. Latency is measured from the publisher's clock at `pg_notify` to the
 client's at receipt (same machine), so it includes PostgreSQL's delivery, the hub's
-fan-out, the per-client queue and the socket.
+fan-out, any per-client backlog and the socket.
 """
 
 

@@ -5,4 +5,5 @@ COPY --chown=airflow:root requirements.txt /opt/stockmind/requirements.txt
 RUN pip install --no-cache-dir -r /opt/stockmind/requirements.txt
 COPY --chown=airflow:root pyproject.toml README.md /opt/stockmind/
 COPY --chown=airflow:root plugins /opt/stockmind/plugins
+COPY --chown=airflow:root api /opt/stockmind/api
 RUN pip install --no-cache-dir --no-deps -e /opt/stockmind

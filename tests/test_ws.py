@@ -133,6 +133,19 @@ def test_auth_by_first_message(server):
         assert ws.close_reason == 4401
 
 
+def test_required_auth_is_asked_for_not_enforced_by_disconnect(server):
+    _, dsn = server
+    with live_api(dsn, WS_REQUIRE_AUTH="true") as strict:
+        tokens = login(strict, "strict@example.com")
+        ws = open_ws(strict)
+        [reply] = subscribe(ws, "AAPL")
+        assert reply["type"] == "error" and reply["message"].startswith("authenticate first")
+        send(ws, type="auth", token=tokens["accessToken"])
+        assert recv(ws)["type"] == "authenticated"
+        assert subscribe(ws, "AAPL")[0]["type"] == "subscribed"
+        ws.close()
+
+
 def test_mistakes_are_answered_not_disconnected(server):
     base, _ = server
     ws = open_ws(base)
