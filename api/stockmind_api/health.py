@@ -15,7 +15,9 @@ blp = Blueprint("health", __name__, url_prefix="/api", description="Service heal
 class RealtimeSchema(CamelSchema):
     """This process's LISTEN connection and WebSocket clients."""
 
-    listener = fields.String(metadata={"description": "not started|listening|reconnecting"})
+    listener = fields.String(
+        metadata={"description": "idle (no WebSocket yet in this process)|listening|reconnecting"}
+    )
     since = fields.Float(allow_none=True, metadata={"description": "listening since (epoch s)"})
     reconnects = fields.Integer()
     last_error = fields.String(allow_none=True)

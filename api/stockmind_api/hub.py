@@ -45,7 +45,7 @@ class Hub:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._state = {
-            "listener": "not started",
+            "listener": "idle",
             "since": None,
             "reconnects": 0,
             "last_error": None,
