@@ -3,7 +3,6 @@ boundary (``Ticker.history`` fixtures under the real ``yf.download``), idempoten
 one NOTIFY per changed batch, quarantine, market hours and the ``poll_quotes`` DAG."""
 
 import datetime as dt
-import json
 import select
 
 import pandas as pd
@@ -192,4 +191,3 @@ def test_poll_quotes_dag_polls_in_session_and_skips_outside(airflow_db, warehous
         cur.execute("select count(*) from raw.quotes_minute where ts = %s", (saturday,))
         assert cur.fetchone()[0] == 0
     listener.close()
-    json.dumps(states)
