@@ -191,3 +191,21 @@ def test_poll_quotes_dag_polls_in_session_and_skips_outside(airflow_db, warehous
         cur.execute("select count(*) from raw.quotes_minute where ts = %s", (saturday,))
         assert cur.fetchone()[0] == 0
     listener.close()
+
+
+@pytest.mark.slow
+def test_maintain_warehouse_drops_quote_partitions_past_retention(airflow_db, warehouse, db):
+    from airflow.dag_processing.dagbag import DagBag
+    from conftest import ROOT
+
+    old, recent = dt.datetime(2024, 1, 10, 15, 0, tzinfo=dt.UTC), AT.replace(month=6, day=3)
+    for at in (old, recent):
+        poll_quotes(["AAPL"], SampleProvider(), at, dsn=warehouse)
+    dag = DagBag(dag_folder=str(ROOT / "dags" / "maintain_warehouse.py")).dags["maintain_warehouse"]
+    run = dag.test(logical_date=pendulum.datetime(2024, 6, 4, 2, 0, tz="America/New_York"))
+    assert run.state == "success"
+    [ti] = run.get_task_instances()
+    assert ti.xcom_pull(task_ids="apply_retention") == ["raw.quotes_minute_m202401"]
+    with db.cursor() as cur:
+        cur.execute("select ts from raw.quotes_minute")
+        assert cur.fetchall() == [(recent,)]

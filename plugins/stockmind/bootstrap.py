@@ -31,7 +31,7 @@ from stockmind.settings import Settings
 PRICE_DAG = "ingest_prices_daily"
 TRANSFORM_DAG = "transform_market"
 QUOTES_DAG = "poll_quotes"
-DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG)
+DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG, "maintain_warehouse")
 
 
 def _client(settings: Settings) -> AirflowClient:

@@ -67,6 +67,15 @@ def summarize_polls(reports: list[dict]) -> dict:
     return total
 
 
+def apply_retention_as_of(at: dt.datetime) -> list[str]:
+    """Drop the partitions past their retention on the date of ``at`` (exchange zone)."""
+    from zoneinfo import ZoneInfo
+
+    from stockmind.maintenance import apply_retention
+
+    return apply_retention(today=at.astimezone(ZoneInfo(get_settings().exchange_tz)).date())
+
+
 def transform_market() -> dict:
     """dbt build of every model and test (indicators, scanners), then an
     ``indicator_update`` per symbol with its latest indicators."""
