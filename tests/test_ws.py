@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import socket
 import time
+import urllib.error
 import urllib.request
 
 import pendulum
@@ -166,6 +167,15 @@ def test_mistakes_are_answered_not_disconnected(server):
     send(ws, type="ping")
     assert recv(ws) == {"type": "pong"}
     ws.close()
+
+
+def test_plain_http_gets_a_clear_400_in_the_envelope(server):
+    base, _ = server
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(base + "/ws/market", timeout=5)
+    body = json.loads(caught.value.read())
+    assert caught.value.code == 400 and body["code"] == 400 and body["success"] is False
+    assert "WebSocket endpoint" in body["message"]
 
 
 def test_a_silent_connection_without_subscriptions_times_out(server):

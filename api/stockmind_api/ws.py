@@ -31,11 +31,12 @@ import logging
 import socket
 import time
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from stockmind.universe import SYMBOL_RE
+from werkzeug.exceptions import BadRequest
 
 from stockmind_api import users
 from stockmind_api.hub import Hub
@@ -68,6 +69,15 @@ def init_websocket(app: Flask) -> None:
     app.extensions["ws_symbols"] = {}
     sock.init_app(app)
     sock.route("/ws/market")(market_socket)
+
+    @app.before_request
+    def plain_http_is_a_clear_400():
+        upgrade = request.headers.get("Upgrade", "").lower()
+        if request.path == "/ws/market" and request.method == "GET" and upgrade != "websocket":
+            raise BadRequest(
+                "/ws/market is a WebSocket endpoint: connect with a WebSocket client "
+                "(Upgrade: websocket); the protocol is in the README"
+            )
 
 
 class Session:
