@@ -245,6 +245,8 @@ def test_a_slow_client_is_dropped_and_others_keep_pace(server):
         seen.append(message["data"]["seq"])
     assert seen == list(range(n))  # all of them, in order
     assert health(base)["realtime"]["dropped"] > dropped_before
+    metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    assert "stockmind_ws_dropped_total" in metrics and "stockmind_ws_clients" in metrics
     assert slow.close_code() in (1008, None)  # told why, unless its buffers were full
     fast.close()
 

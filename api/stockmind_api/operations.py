@@ -84,6 +84,7 @@ def init_operations(app: Flask) -> Limiter:
     )
 
     registry = CollectorRegistry()
+    app.extensions["metrics"] = registry
     requests = Counter(
         "stockmind_api_requests_total",
         "HTTP requests",

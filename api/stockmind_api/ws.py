@@ -67,6 +67,7 @@ def init_websocket(app: Flask) -> None:
     )
     app.extensions["hub"] = Hub(app.config["DATABASE_URL"])
     app.extensions["ws_symbols"] = {}
+    app.extensions["metrics"].register(HubMetrics(app.extensions["hub"]))
     sock.init_app(app)
     sock.route("/ws/market")(market_socket)
 
@@ -78,6 +79,32 @@ def init_websocket(app: Flask) -> None:
                 "/ws/market is a WebSocket endpoint: connect with a WebSocket client "
                 "(Upgrade: websocket); the protocol is in the README"
             )
+
+
+class HubMetrics:
+    """``/metrics``: this process's WebSocket clients and real-time deliveries."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        status = self.hub.status()
+        yield GaugeMetricFamily(
+            "stockmind_ws_clients", "Open WebSocket connections", value=status["clients"]
+        )
+        yield GaugeMetricFamily(
+            "stockmind_ws_listener_up",
+            "1 while the LISTEN connection is up",
+            value=int(status["listener"] == "listening"),
+        )
+        for name, help_text in (
+            ("delivered", "Messages handed to WebSocket clients"),
+            ("dropped", "WebSocket clients dropped for being too slow"),
+            ("reconnects", "LISTEN connection re-established after a loss"),
+        ):
+            yield CounterMetricFamily(f"stockmind_ws_{name}", help_text, value=status[name])
 
 
 class Session:
