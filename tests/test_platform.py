@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from simple_websocket import Client
 
 STOCKMIND = str(Path(sys.executable).parent / "stockmind")
 
@@ -50,6 +51,18 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         with urllib.request.urlopen(api_url + "/market/scanner", timeout=10) as resp:
             scan = json.loads(resp.read())
         assert scan["success"] and scan["data"]["marketOverview"]["totalScanned"] == 16
+
+        ws_url = re.search(r"Live quotes +(\S+)", up.stdout).group(1)
+        ws = Client.connect(ws_url)  # the make-up server pushes a hand-run poll's quote
+        ws.send(json.dumps({"type": "subscribe", "symbol": "AAPL"}))
+        assert json.loads(ws.receive(timeout=10))["type"] == "subscribed"
+        polled = stockmind("ingest", "quotes", "--symbols", "AAPL", "--at", "2024-03-04T15:00:00Z")
+        assert polled.returncode == 0, polled.stderr[-2000:]
+        while (message := json.loads(ws.receive(timeout=15)))["data"]["timestamp"] != (
+            "2024-03-04T15:00:00+00:00"
+        ):
+            assert message["type"] == "stock_update"  # a poll_quotes run may come first
+        ws.close()
 
         dsn = stockmind("db", "url").stdout.strip()
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
