@@ -76,20 +76,24 @@ def backoff_delay(attempt: int, base: float, cap: float = 60.0) -> float:
     return random.uniform(0, min(cap, base * 2**attempt))
 
 
-def frame_from_download(data: pd.DataFrame, symbols: Sequence[str], tz: str) -> pd.DataFrame:
-    """Turn ``yf.download`` output into PRICE_COLUMNS rows (one per symbol and day)."""
-    if data is None or data.empty:
-        return empty_prices()
+def stack_tickers(data: pd.DataFrame, symbols: Sequence[str], index: str) -> pd.DataFrame:
+    """``yf.download``'s (Price, Ticker) columns → one row per time and ``symbol``; the
+    time column is named ``index``."""
     if isinstance(data.columns, pd.MultiIndex):
         names = list(data.columns.names)
         ticker_level = names.index("Ticker") if "Ticker" in names else 1
         long = data.stack(level=ticker_level, future_stack=True)
-        long.index = long.index.set_names(["Date", "symbol"])
-        long = long.reset_index()
-    else:  # one ticker with multi_level_index=False
-        long = data.reset_index().assign(symbol=symbols[0])
-        long = long.rename(columns={long.columns[0]: "Date"})
-    long = long.rename(columns=YF_COLUMNS)
+        long.index = long.index.set_names([index, "symbol"])
+        return long.reset_index()
+    long = data.reset_index().assign(symbol=symbols[0])  # one ticker, flat columns
+    return long.rename(columns={long.columns[0]: index})
+
+
+def frame_from_download(data: pd.DataFrame, symbols: Sequence[str], tz: str) -> pd.DataFrame:
+    """Turn ``yf.download`` output into PRICE_COLUMNS rows (one per symbol and day)."""
+    if data is None or data.empty:
+        return empty_prices()
+    long = stack_tickers(data, symbols, "Date").rename(columns=YF_COLUMNS)
     dates = pd.to_datetime(long["Date"])
     if dates.dt.tz is not None:
         dates = dates.dt.tz_convert(tz).dt.tz_localize(None)
@@ -130,18 +134,15 @@ class YFinanceProvider:
             self._download = yfinance.download
         return self._download
 
-    def _download_once(
-        self, symbols: list[str], start: dt.date, end: dt.date
-    ) -> tuple[pd.DataFrame, dict[str, str]]:
+    def _batch_download(self, symbols: list[str], **window) -> tuple[pd.DataFrame, dict[str, str]]:
+        """One batched ``yf.download`` (raw and adjusted closes, tickers as a column
+        level) and the per-ticker errors yfinance only logs."""
         capture = _ErrorCapture()
         yf_log = logging.getLogger("yfinance")
         yf_log.addHandler(capture)
         try:
             data = self._client_download()(
                 tickers=symbols,
-                start=start.isoformat(),
-                end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
-                interval="1d",
                 auto_adjust=False,
                 actions=False,
                 group_by="column",
@@ -149,10 +150,22 @@ class YFinanceProvider:
                 progress=False,
                 multi_level_index=True,
                 timeout=self.timeout,
+                **window,
             )
         finally:
             yf_log.removeHandler(capture)
-        return frame_from_download(data, symbols, self.exchange_tz), capture.errors
+        return data, capture.errors
+
+    def _download_once(
+        self, symbols: list[str], start: dt.date, end: dt.date
+    ) -> tuple[pd.DataFrame, dict[str, str]]:
+        data, errors = self._batch_download(
+            symbols,
+            start=start.isoformat(),
+            end=(end + dt.timedelta(days=1)).isoformat(),  # yfinance's end is exclusive
+            interval="1d",
+        )
+        return frame_from_download(data, symbols, self.exchange_tz), errors
 
     def fetch_daily(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> FetchResult:
         pending = [s.upper() for s in symbols]
@@ -189,33 +202,16 @@ class YFinanceProvider:
         from stockmind.providers.yfinance_quotes import quotes_from_download
 
         pending = [s.upper() for s in symbols]
-        capture = _ErrorCapture()
-        yf_log = logging.getLogger("yfinance")
-        yf_log.addHandler(capture)
         try:
-            data = self._client_download()(
-                tickers=pending,
-                period="1d",
-                interval="1m",
-                auto_adjust=False,
-                actions=False,
-                prepost=False,
-                group_by="column",
-                threads=True,
-                progress=False,
-                multi_level_index=True,
-                timeout=self.timeout,
-            )
+            data, logged = self._batch_download(pending, period="1d", interval="1m", prepost=False)
         except Exception as exc:
             if not is_rate_limit(exc):
                 raise
             errors = {s: f"rate limited: {exc!r}" for s in pending}
             return FetchResult(empty_quotes(), errors, transient=set(errors))
-        finally:
-            yf_log.removeHandler(capture)
         frame = quotes_from_download(data, pending, at)
         got = set(frame["symbol"])
-        errors = {s: capture.errors.get(s, "no quote returned") for s in pending if s not in got}
+        errors = {s: logged.get(s, "no quote returned") for s in pending if s not in got}
         transient = {s for s, e in errors.items() if is_rate_limit(e)}
         return FetchResult(frame, errors, transient=transient)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from stockmind.providers.base import QUOTE_COLUMNS, empty_quotes
+from stockmind.providers.yfinance import stack_tickers
 
 
 def quotes_from_download(
@@ -22,15 +23,7 @@ def quotes_from_download(
     """The (Price, Ticker) minute-bar frame → one ``QUOTE_COLUMNS`` row per symbol."""
     if data is None or data.empty:
         return empty_quotes()
-    if isinstance(data.columns, pd.MultiIndex):
-        names = list(data.columns.names)
-        level = names.index("Ticker") if "Ticker" in names else 1
-        long = data.stack(level=level, future_stack=True)
-        long.index = long.index.set_names(["ts", "symbol"])
-        long = long.reset_index()
-    else:
-        long = data.reset_index().assign(symbol=symbols[0])
-        long = long.rename(columns={long.columns[0]: "ts"})
+    long = stack_tickers(data, symbols, "ts")
     long = long.rename(columns=str.lower)
     ts = pd.to_datetime(long["ts"])
     long["ts"] = ts.dt.tz_localize("UTC") if ts.dt.tz is None else ts.dt.tz_convert("UTC")
