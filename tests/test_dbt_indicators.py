@@ -197,7 +197,9 @@ def test_split_adjusted_prices_are_continuous(module_warehouse):
     conn = psycopg2.connect(module_warehouse)
     load_prices(conn, validate_prices(frame, as_of=dt.date(2030, 1, 1)), "test")
     conn.close()
-    run_dbt(module_warehouse, "build", "--select", "fct_indicators_daily")
+    run_dbt(
+        module_warehouse, "build", "--select", "+fct_indicators_daily"
+    )  # and its upstream views
     ours = query(
         module_warehouse,
         "select * from marts.fct_indicators_daily where symbol = 'SPLIT' order by trade_date",
