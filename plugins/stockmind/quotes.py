@@ -44,11 +44,16 @@ where (q.price, q.day_open, q.day_high, q.day_low, q.volume, q.change, q.change_
 returning {events.STOCK_UPDATE_SELECT}
 """
 
+# one backward index probe per symbol (a DISTINCT ON over the whole history read all of
+# it: 1 s a poll for 505 symbols × 5 years, against 4 ms this way)
 LAST_DAILY_CLOSE = """
-select distinct on (symbol) symbol, close
-from raw.prices_daily
-where symbol = any(%s) and trade_date < %s
-order by symbol, trade_date desc
+select s.symbol, p.close
+from unnest(%s::text[]) as s(symbol)
+cross join lateral (
+    select close from raw.prices_daily d
+    where d.symbol = s.symbol and d.trade_date < %s
+    order by d.trade_date desc limit 1
+) p
 """
 
 
