@@ -233,3 +233,16 @@ def live_api(dsn: str, **env: str):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+def load_sample(dsn: str, symbols: list[str], start, end, profiles: bool = False) -> dict:
+    """Sample-source daily bars (and profiles) into ``dsn`` through the real ingestion."""
+    from stockmind.ingest import ingest_prices
+    from stockmind.profiles import refresh_profiles
+    from stockmind.providers.sample import SampleProvider
+
+    provider = SampleProvider()
+    summary = ingest_prices(symbols, start, end, provider, dsn=dsn, progress=lambda m: None)
+    if profiles:
+        refresh_profiles(symbols, provider, dsn=dsn)
+    return summary

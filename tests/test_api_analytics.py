@@ -5,10 +5,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import read_frame, run_dbt
-from stockmind.ingest import ingest_prices
-from stockmind.profiles import refresh_profiles
-from stockmind.providers.sample import SampleProvider
+from conftest import load_sample, read_frame, run_dbt
 from stockmind_api.risk import risk_metrics
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
@@ -28,16 +25,8 @@ def test_risk_formulas_on_a_hand_made_series():
 
 @pytest.mark.slow
 def test_portfolio_analytics_endpoint(module_warehouse):
-    provider = SampleProvider()
-    ingest_prices(
-        ["AAPL", "MSFT", "KO"],
-        dt.date(2024, 1, 2),
-        dt.date(2024, 6, 28),
-        provider,
-        dsn=module_warehouse,
-        progress=lambda m: None,
-    )
-    refresh_profiles(["AAPL", "MSFT", "KO"], provider, dsn=module_warehouse)
+    symbols = ["AAPL", "MSFT", "KO"]
+    load_sample(module_warehouse, symbols, dt.date(2024, 1, 2), dt.date(2024, 6, 28), profiles=True)
     run_dbt(module_warehouse, "run", "--select", "stg_prices_daily", "stg_symbols")
     app = make_app(module_warehouse)
     try:

@@ -5,12 +5,10 @@ import datetime as dt
 
 import pytest
 import schemathesis
-from conftest import run_dbt
+from conftest import load_sample, run_dbt
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from stockmind.ingest import ingest_prices
-from stockmind.providers.sample import SampleProvider
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
 pytestmark = pytest.mark.slow
@@ -18,14 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def contract_app(module_warehouse):
-    ingest_prices(
-        ["AAPL", "MSFT"],
-        dt.date(2024, 1, 2),
-        dt.date(2024, 6, 28),
-        SampleProvider(),
-        dsn=module_warehouse,
-        progress=lambda m: None,
-    )
+    load_sample(module_warehouse, ["AAPL", "MSFT"], dt.date(2024, 1, 2), dt.date(2024, 6, 28))
     run_dbt(module_warehouse, "build")
     app = make_app(module_warehouse, RATE_LIMIT_ENABLED=False)
     app.config["RATELIMIT_ENABLED"] = False

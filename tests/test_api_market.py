@@ -3,10 +3,7 @@
 import datetime as dt
 
 import pytest
-from conftest import run_dbt
-from stockmind.ingest import ingest_prices
-from stockmind.profiles import refresh_profiles
-from stockmind.providers.sample import SampleProvider
+from conftest import load_sample, run_dbt
 from stockmind.trading_calendar import trading_days
 from stockmind.universe import resolve_universe
 
@@ -19,16 +16,7 @@ def client(module_warehouse):
     from stockmind_api.config import Config
 
     symbols = resolve_universe("sample")
-    provider = SampleProvider()
-    ingest_prices(
-        symbols,
-        dt.date(2023, 6, 1),
-        dt.date(2024, 6, 28),
-        provider,
-        dsn=module_warehouse,
-        progress=lambda m: None,
-    )
-    refresh_profiles(symbols, provider, dsn=module_warehouse)
+    load_sample(module_warehouse, symbols, dt.date(2023, 6, 1), dt.date(2024, 6, 28), profiles=True)
     run_dbt(module_warehouse, "build")
     config = Config()
     config.DATABASE_URL = module_warehouse

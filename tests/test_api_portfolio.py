@@ -4,8 +4,7 @@ import datetime as dt
 
 import psycopg2
 import pytest
-from stockmind.ingest import ingest_prices
-from stockmind.providers.sample import SampleProvider
+from conftest import load_sample
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
 pytestmark = pytest.mark.slow
@@ -13,14 +12,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def app(module_warehouse):
-    ingest_prices(
-        ["AAPL", "MSFT"],
-        dt.date(2024, 6, 3),
-        dt.date(2024, 6, 28),
-        SampleProvider(),
-        dsn=module_warehouse,
-        progress=lambda m: None,
-    )
+    load_sample(module_warehouse, ["AAPL", "MSFT"], dt.date(2024, 6, 3), dt.date(2024, 6, 28))
     app = make_app(module_warehouse)
     yield app
     app.extensions["db"].close()
