@@ -43,7 +43,6 @@ class Hub:
         self._latest: dict[str, str] = {}  # symbol -> last stock_update message text
         self._backlog: set[Client] = set()  # clients with frames the kernel did not take
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._state = {
             "listener": "idle",
             "since": None,
@@ -63,8 +62,7 @@ class Hub:
         with self._lock:
             self._clients.discard(client)
             self._backlog.discard(client)
-            for symbol in client.symbols:
-                self._subscribers[symbol].discard(client)
+        self.unsubscribe_all(client)
 
     def subscribe(self, client: Client, symbol: str) -> str | None:
         """Add a subscription; returns the latest cached quote message, if any."""
@@ -128,14 +126,8 @@ class Hub:
     def start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="hub-listen", daemon=True)
                 self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
 
     def status(self) -> dict:
         with self._lock:
@@ -144,7 +136,7 @@ class Hub:
 
     def _run(self) -> None:
         self._failures = 0
-        while not self._stop.is_set():
+        while True:  # a daemon thread: it lives as long as its process
             try:
                 self._listen()
             except (psycopg2.Error, OSError) as exc:
@@ -152,8 +144,7 @@ class Hub:
                 delay = min(MAX_BACKOFF, 0.25 * 2**self._failures) * random.uniform(0.5, 1.0)
                 self._state.update(listener="reconnecting", last_error=str(exc).strip()[:200])
                 log.warning("listener lost (%s); reconnecting in %.1fs", exc, delay)
-                self._stop.wait(delay)
-        self._state["listener"] = "stopped"
+                time.sleep(delay)
 
     def _listen(self) -> None:
         conn = psycopg2.connect(self.dsn, connect_timeout=5, application_name="stockmind-hub")
@@ -169,7 +160,7 @@ class Hub:
             with selectors.DefaultSelector() as sel:  # epoll: fds beyond 1024 are fine
                 sel.register(conn, selectors.EVENT_READ)
                 idle = 0.0
-                while not self._stop.is_set():
+                while True:
                     wait = BACKLOG_RETRY_SECONDS if self._backlog else PROBE_SECONDS
                     if sel.select(wait):
                         idle = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from stockmind.events import camel
 
 
 def _unstorable(value) -> bool:
@@ -21,11 +22,6 @@ def _unstorable(value) -> bool:
     if isinstance(value, list | tuple):
         return any(_unstorable(v) for v in value)
     return False
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class CamelSchema(Schema):

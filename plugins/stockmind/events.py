@@ -56,6 +56,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def camel(name: str) -> str:
+    """snake_case → camelCase: the wire convention of the API and of every event."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg2
 import psycopg2.errors
@@ -66,21 +64,6 @@ class Pool:
                 conn.close()
         finally:
             self._slots.release()
-
-    @contextmanager
-    def cursor(self) -> Iterator[psycopg2.extensions.cursor]:
-        """A RealDictCursor in a transaction that is committed (or rolled back) on exit."""
-        from psycopg2.extras import RealDictCursor
-
-        conn = self.getconn()
-        try:
-            with conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
-                yield cur
-        except psycopg2.InterfaceError:
-            conn.close()
-            raise
-        finally:
-            self.putconn(conn)
 
     def fetch_all(self, query: str, params=None) -> list[dict]:
         return self._fetch(query, params, many=True)

@@ -45,13 +45,13 @@ def _day_path(symbol: str, day: dt.date, vol: float, volume0: float) -> tuple[np
 
 def synthetic_quote(symbol: str, at: dt.datetime, tz: str = "America/New_York") -> dict | None:
     """The sample quote of ``symbol`` for the minute holding ``at`` (None: no history)."""
-    from stockmind.providers.sample import _params
+    from stockmind.providers.sample import symbol_params
 
     local = at.astimezone(ZoneInfo(tz))
     prev = previous_close(symbol, local.date())
     if prev is None:
         return None
-    params = _params(symbol)
+    params = symbol_params(symbol)
     walk, high, low, volume = _day_path(symbol, local.date(), params["vol"], params["volume0"])
     m = local.hour * 60 + local.minute
     minute = at.astimezone(dt.UTC).replace(second=0, microsecond=0)

@@ -36,7 +36,8 @@ def _calendar(end: dt.date) -> tuple[dt.date, ...]:
     return tuple(trading_days(EPOCH, end))
 
 
-def _params(symbol: str) -> dict[str, float]:
+def symbol_params(symbol: str) -> dict[str, float]:
+    """A symbol's fixed traits (start price, drift, volatility, volume, shares)."""
     rng = np.random.default_rng([zlib.crc32(symbol.encode()), 1])
     u = rng.random(6)
     return {
@@ -55,7 +56,7 @@ def synthetic_bars(symbol: str, end: dt.date) -> pd.DataFrame:
     n = len(days)
     if n == 0:
         return empty_prices()
-    p = _params(symbol)
+    p = symbol_params(symbol)
     rng = np.random.default_rng([zlib.crc32(symbol.encode()), 2])
     z = rng.standard_normal((n, 6))  # row n never depends on len: prefix-stable
     jumps = np.where(np.abs(z[:, 5]) > 2.8, 3.0 * p["vol"] * np.sign(z[:, 5]), 0.0)
@@ -119,6 +120,6 @@ class SampleProvider:
         profiles = []
         for symbol in symbols:
             base = known.get(symbol, {"name": f"{symbol} (synthetic)"})
-            cap = _params(symbol)["shares"] * _params(symbol)["price0"]
+            cap = symbol_params(symbol)["shares"] * symbol_params(symbol)["price0"]
             profiles.append(SymbolProfile(symbol=symbol, market_cap=int(cap), **base))
         return profiles
