@@ -28,6 +28,8 @@ class Config:
         self.DB_POOL_MAX = int(os.environ.get("API_DB_POOL_MAX", "16"))
         self.PAGE_SIZE_DEFAULT = 100
         self.PAGE_SIZE_MAX = 1000
+        # request bodies past this are refused with 413 (the largest real body is ~2 KB)
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
         # one secret for every worker: from the environment, else kept in the local state
         self.JWT_SECRET_KEY = os.environ.get("API_JWT_SECRET") or state_secret(
             get_settings().home / "api_jwt_secret"
