@@ -1,8 +1,9 @@
 """``/api/analytics``: the signed-in user's portfolio over time, allocation and risk.
 
 The value series prices today's holdings (shares) at each day's close (adjusted, so a
-split does not look like a crash). The benchmark is an equal-weight average of the
-universe's daily returns, or ``API_BENCHMARK_SYMBOL`` when set. Formulas: ``risk.py``.
+split does not look like a crash), each holding from its purchase date on. The benchmark
+is an equal-weight average of the universe's daily returns, or ``API_BENCHMARK_SYMBOL``
+when set. Formulas: ``risk.py``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from stockmind_api import risk
 from stockmind_api.database import db
 from stockmind_api.errors import success
 from stockmind_api.market import RangeArgsSchema
+from stockmind_api.parsing import Blueprint
 from stockmind_api.schemas import CamelSchema, envelope
 from stockmind_api.security import auth_required, current_user
 
@@ -58,13 +59,20 @@ class AnalyticsSchema(CamelSchema):
     risk = fields.Nested(RiskSchema)
 
 
+# a holding counts from its purchase date on (no date: always held); a day is in the
+# series only when every holding held that day has a close (no partial sums)
 VALUE_SERIES = """
 select p.trade_date as date, sum(h.shares * p.close)::float8 as value
 from app.holdings h
 join staging.stg_prices_daily p on p.symbol = h.symbol
 where h.user_id = %(user)s and p.trade_date between %(start)s and %(end)s
+  and (h.purchase_date is null or h.purchase_date <= p.trade_date)
 group by p.trade_date
-having count(*) = (select count(*) from app.holdings where user_id = %(user)s)
+having count(*) = (
+    select count(*) from app.holdings held
+    where held.user_id = %(user)s
+      and (held.purchase_date is null or held.purchase_date <= p.trade_date)
+)
 order by p.trade_date
 """
 

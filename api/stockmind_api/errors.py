@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from stockmind_api.parsing import OPTIONAL_JSON
+
 
 def success(data: Any, message: str = "OK") -> dict:
     return {"data": data, "message": message, "status": "success", "success": True}
@@ -30,17 +32,32 @@ def error_body(code: int, message: str, errors: dict | None = None) -> dict:
     }
 
 
+LOCATIONS = ("query", "json", OPTIONAL_JSON, "path", "form", "headers")
+# werkzeug's own headers of an error that describe its HTML body, not our JSON one
+BODY_HEADERS = {"content-type", "content-length"}
+
+
 def _flatten(messages: Any) -> dict[str, list[str]]:
     """webargs nests errors by location ({"query": {"pageSize": [...]}}): flatten."""
     if not isinstance(messages, dict):
         return {"_": [str(messages)]}
     flat: dict[str, list[str]] = {}
     for key, value in messages.items():
-        if key in ("query", "json", "path", "form", "headers") and isinstance(value, dict):
+        if key in LOCATIONS and isinstance(value, dict):
             flat.update(_flatten(value))
         else:
             flat[key] = value if isinstance(value, list) else [str(value)]
     return flat
+
+
+def _keep_headers(response: Response, exc: HTTPException) -> None:
+    """The exception's headers (405's Allow, 401's WWW-Authenticate, Retry-After, webargs'
+    error headers) belong on the JSON response too; only its body's type and length don't."""
+    data = getattr(exc, "data", None) or {}
+    headers = list(exc.get_headers()) + list((data.get("headers") or {}).items())
+    for name, value in headers:
+        if name.lower() not in BODY_HEADERS:
+            response.headers.add(name, value)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -51,13 +68,12 @@ def register_error_handlers(app: Flask) -> None:
         message = data.get("message") or exc.description or exc.name
         if exc.code == 422 and errors and message.startswith("The request was well-formed"):
             message = "Invalid request parameters"
-        if exc.code == 429:
-            message = f"rate limit exceeded: {exc.description}"
+        if exc.code == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            message = f"request body too large (at most {app.config['MAX_CONTENT_LENGTH']} bytes)"
         response = jsonify(error_body(exc.code or 500, message, errors))
         response.status_code = exc.code or 500
-        if exc.code == 429:  # Flask-Limiter adds Retry-After; say it in the body too
-            response.headers.setdefault("Retry-After", "60")
-        return response
+        _keep_headers(response, exc)
+        return response  # (a 429 has its own handlers, with retry data: ratelimit.py)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # a bug: log it, answer in the envelope

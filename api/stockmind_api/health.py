@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from stockmind_api.errors import success
+from stockmind_api.parsing import Blueprint
 from stockmind_api.schemas import CamelSchema, envelope
 
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")

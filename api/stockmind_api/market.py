@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from stockmind.universe import SYMBOL_RE
 
 from stockmind_api import market_queries as q
@@ -24,7 +24,9 @@ from stockmind_api.market_schemas import (
     StockSchema,
     SymbolArgsSchema,
     SymbolSchema,
+    symbol_path_parameter,
 )
+from stockmind_api.parsing import Blueprint
 from stockmind_api.schemas import envelope, paginated
 
 blp = Blueprint("market", __name__, url_prefix="/api/market", description="Market data (public)")
@@ -32,7 +34,7 @@ blp = Blueprint("market", __name__, url_prefix="/api/market", description="Marke
 
 def symbol_or_404(symbol: str) -> str:
     symbol = symbol.upper()
-    if not SYMBOL_RE.match(symbol):
+    if not SYMBOL_RE.fullmatch(symbol):
         abort(422, message=f"not a ticker symbol: {symbol!r}", errors={"symbol": ["invalid"]})
     return symbol
 
@@ -54,7 +56,7 @@ def symbols(args):
     return success({"items": items, "pagination": pagination}, f"{total} symbols")
 
 
-@blp.route("/stock/<symbol>")
+@blp.route("/stock/<symbol>", parameters=[symbol_path_parameter()])
 @blp.arguments(StockArgsSchema, location="query")
 @blp.response(200, envelope(StockSchema))
 def stock(args, symbol):
@@ -66,7 +68,7 @@ def stock(args, symbol):
     return success_json(data, symbol)
 
 
-@blp.route("/stock/<symbol>/indicators")
+@blp.route("/stock/<symbol>/indicators", parameters=[symbol_path_parameter()])
 @blp.arguments(RangeArgsSchema, location="query")
 @blp.response(200, envelope(IndicatorSchema, many=True))
 def indicators(args, symbol):
@@ -100,21 +102,21 @@ def _not_yet(kind: str, relation: str, symbol: str):
     abort(404, message=f"no {kind} data for {symbol}")
 
 
-@blp.route("/predictions/<symbol>")
+@blp.route("/predictions/<symbol>", parameters=[symbol_path_parameter()])
 @blp.response(200, envelope(SymbolSchema))
 def predictions(symbol):
     """Forecasts (7/30/90 days) — 404 until the forecasting pipeline has written any."""
     _not_yet("prediction", "marts.fct_predictions", symbol)
 
 
-@blp.route("/sentiment/<symbol>")
+@blp.route("/sentiment/<symbol>", parameters=[symbol_path_parameter()])
 @blp.response(200, envelope(SymbolSchema))
 def sentiment(symbol):
     """News sentiment — 404 until the sentiment pipeline has written any."""
     _not_yet("sentiment", "marts.fct_sentiment_daily", symbol)
 
 
-@blp.route("/news/<symbol>")
+@blp.route("/news/<symbol>", parameters=[symbol_path_parameter()])
 @blp.response(200, envelope(SymbolSchema))
 def news(symbol):
     """News articles — 404 until the news pipeline has written any."""

@@ -32,16 +32,23 @@ INDICATOR_COLUMNS = (
 )
 
 
+def like_escape(text: str) -> str:
+    """``text`` matched literally by ``like … escape '\\'`` (a user's ``%`` or ``_`` is a
+    character, not a wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, size: int):
     """One page of matching symbols (ticker-prefix matches first) and the total (one query)."""
     row = db.fetch_one(
         """
         with matches as (
             select symbol, name, sector, industry, exchange, market_cap,
-                   coalesce(symbol ilike %(prefix)s, false) as symbol_match
+                   coalesce(symbol ilike %(prefix)s escape '\\', false) as symbol_match
             from raw.symbols
             where is_active
-              and (%(search)s::text is null or symbol ilike %(prefix)s or name ilike %(contains)s)
+              and (%(search)s::text is null
+                   or symbol ilike %(prefix)s escape '\\' or name ilike %(contains)s escape '\\')
               and (%(sector)s::text is null or sector = %(sector)s)
         ),
         page as (
@@ -55,8 +62,8 @@ def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, 
         """,
         {
             "search": search,
-            "prefix": f"{search}%" if search else None,
-            "contains": f"%{search}%" if search else None,
+            "prefix": f"{like_escape(search)}%" if search else None,
+            "contains": f"%{like_escape(search)}%" if search else None,
             "sector": sector,
             "limit": size,
             "offset": (page - 1) * size,

@@ -6,9 +6,21 @@ renders the hot endpoints' JSON inside PostgreSQL, so the keys are defined once.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from stockmind_api.schemas import CamelSchema, PageArgsSchema
+from stockmind_api.schemas import SYMBOL_PATTERN, CalendarDate, CamelSchema, PageArgsSchema
+
+
+def symbol_path_parameter() -> dict:
+    """The ``{symbol}`` path parameter as the views check it (``symbol_or_404``)."""
+    return {
+        "in": "path",
+        "name": "symbol",
+        "description": "A ticker symbol (case-insensitive).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 20, "pattern": SYMBOL_PATTERN},
+    }
 
 
 class SymbolArgsSchema(PageArgsSchema):
@@ -26,13 +38,19 @@ class SymbolSchema(CamelSchema):
 
 
 class RangeArgsSchema(CamelSchema):
-    start = fields.Date()
-    end = fields.Date()
+    start = CalendarDate(
+        metadata={"description": "First day; not after end (nor after today without end)"}
+    )
+    end = CalendarDate(metadata={"description": "Last day; not before start"})
 
     @validates_schema
     def ordered(self, data, **kwargs):
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+        """start ≤ end; without end, start ≤ today (every default end is today or earlier)."""
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
             raise ValidationError("start must not be after end", "start")
+        if start and not end and start > dt.date.today():
+            raise ValidationError("start must not be in the future when end is omitted", "start")
 
 
 class StockArgsSchema(RangeArgsSchema):
@@ -84,7 +102,7 @@ class StockSchema(SymbolSchema):
 
 class ScannerArgsSchema(CamelSchema):
     timeframe = fields.String(load_default="daily", validate=validate.OneOf(["daily", "weekly"]))
-    date = fields.Date()
+    date = CalendarDate(metadata={"description": "A day of the scan's period"})
 
 
 class MoverSchema(CamelSchema):

@@ -6,13 +6,17 @@ unknown symbols are 422, a second row for the same symbol 409.
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint, abort
+import datetime as dt
+
+from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
+from stockmind.universe import SYMBOL_RE
 
 from stockmind_api import portfolio_queries as q
 from stockmind_api.database import db
 from stockmind_api.errors import success
-from stockmind_api.schemas import CamelSchema, envelope
+from stockmind_api.parsing import Blueprint
+from stockmind_api.schemas import SYMBOL_PATTERN, CalendarDate, CamelSchema, PatchSchema, envelope
 from stockmind_api.security import auth_required, current_user
 
 blp = Blueprint(
@@ -33,31 +37,56 @@ def positive(value: float) -> None:
         raise ValidationError("must be greater than 0")
 
 
+def not_in_future(value: dt.date) -> None:
+    """A holding counts in the analytics from its purchase date on: not one still to come."""
+    if value > dt.date.today():
+        raise ValidationError("must not be after today")
+
+
+def ticker(value: str) -> None:
+    """The rule of the path's ``{symbol}`` (``SYMBOL_RE``), so a typo is a clear 422."""
+    if not SYMBOL_RE.fullmatch(value):
+        raise ValidationError("not a ticker symbol")
+
+
 # plain validator functions, not validate.Range: apispec writes Range bounds of Float
-# fields as strings (an invalid OpenAPI document). Values beyond numeric(20, 6) are
-# refused by the database and answered as 422.
-MONEY = {"validate": non_negative}
-POSITIVE = positive
+# fields as strings (an invalid OpenAPI document); the bounds are documented through
+# metadata instead. Values beyond numeric(20, 6) are refused by the database and
+# answered as 422.
+MONEY = {"validate": non_negative, "metadata": {"minimum": 0}}
+POSITIVE = {"validate": positive, "metadata": {"minimum": 0, "exclusiveMinimum": True}}
 
 
 class SymbolField(fields.String):
+    """A ticker, trimmed and upper-cased, checked against ``SYMBOL_RE``."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"pattern": SYMBOL_PATTERN, "description": "A ticker symbol (case-insensitive)."}
+        super().__init__(
+            validate=[validate.Length(min=1, max=20), ticker], metadata=metadata, **kwargs
+        )
+
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip().upper()
 
 
 class HoldingInSchema(CamelSchema):
-    symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
-    shares = fields.Float(required=True, validate=POSITIVE)
+    symbol = SymbolField(required=True)
+    shares = fields.Float(required=True, **POSITIVE)
     average_price = fields.Float(required=True, **MONEY)
-    purchase_date = fields.Date(allow_none=True)
+    purchase_date = CalendarDate(
+        allow_none=True,
+        validate=not_in_future,
+        metadata={"description": "The day bought; not after today"},
+    )
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
-class HoldingPatchSchema(HoldingInSchema):
+class HoldingPatchSchema(HoldingInSchema, PatchSchema):
     class Meta:
         exclude = ("symbol",)
 
-    shares = fields.Float(validate=POSITIVE)
+    shares = fields.Float(**POSITIVE)
     average_price = fields.Float(**MONEY)
 
 
@@ -77,9 +106,13 @@ class HoldingSchema(CamelSchema):
 
 
 class WatchInSchema(CamelSchema):
-    symbol = SymbolField(required=True, validate=validate.Length(min=1, max=20))
-    alert_price_above = fields.Float(allow_none=True, validate=POSITIVE)
-    alert_price_below = fields.Float(allow_none=True, validate=POSITIVE)
+    symbol = SymbolField(required=True)
+    alert_price_above = fields.Float(allow_none=True, **POSITIVE)
+    alert_price_below = fields.Float(
+        allow_none=True,
+        validate=POSITIVE["validate"],
+        metadata={**POSITIVE["metadata"], "description": "Below alertPriceAbove when both set"},
+    )
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
     @validates_schema
@@ -89,7 +122,7 @@ class WatchInSchema(CamelSchema):
             raise ValidationError("must be below alertPriceAbove", "alertPriceBelow")
 
 
-class WatchPatchSchema(WatchInSchema):
+class WatchPatchSchema(WatchInSchema, PatchSchema):
     class Meta:
         exclude = ("symbol",)
 
@@ -135,9 +168,10 @@ def _update(table: str, row_id: int, body: dict):
 
 
 def _delete(table: str, row_id: int):
-    if not q.delete_row(db(), table, current_user()["id"], row_id):
-        abort(404, message=f"no such {table} entry: {row_id}")
-    return success(None, "deleted")
+    """The deleted entry as it was (valued at the latest close), like a GET before."""
+    return success(
+        _owned(table, row_id, q.delete_row(db(), table, current_user()["id"], row_id)), "deleted"
+    )
 
 
 @blp.route("/holdings")

@@ -14,29 +14,31 @@ LATEST_PRICE = """
     ) price on true
 """
 
-HOLDING = f"""
-    select t.id, t.symbol, t.shares, t.average_price, t.purchase_date, t.notes,
-           price.current_price, price.price_date,
-           t.shares * t.average_price as total_cost,
-           t.shares * price.current_price as current_value,
-           t.shares * (price.current_price - t.average_price) as profit_loss,
-           100 * (price.current_price - t.average_price) / nullif(t.average_price, 0)
-               as profit_loss_percent
-    from app.holdings t {LATEST_PRICE}
+HOLDING_COLUMNS = """
+    t.id, t.symbol, t.shares, t.average_price, t.purchase_date, t.notes,
+    price.current_price, price.price_date,
+    t.shares * t.average_price as total_cost,
+    t.shares * price.current_price as current_value,
+    t.shares * (price.current_price - t.average_price) as profit_loss,
+    100 * (price.current_price - t.average_price) / nullif(t.average_price, 0)
+        as profit_loss_percent
 """
 
-WATCH = f"""
-    select t.id, t.symbol, t.alert_price_above, t.alert_price_below, t.notes,
-           price.current_price, price.price_date,
-           price.current_price >= t.alert_price_above as above_alert,
-           price.current_price <= t.alert_price_below as below_alert
-    from app.watchlist t {LATEST_PRICE}
+WATCH_COLUMNS = """
+    t.id, t.symbol, t.alert_price_above, t.alert_price_below, t.notes,
+    price.current_price, price.price_date,
+    price.current_price >= t.alert_price_above as above_alert,
+    price.current_price <= t.alert_price_below as below_alert
 """
+
+HOLDING = f"select {HOLDING_COLUMNS} from app.holdings t {LATEST_PRICE}"
+WATCH = f"select {WATCH_COLUMNS} from app.watchlist t {LATEST_PRICE}"
 
 TABLES = {
     "holdings": (HOLDING, ("shares", "average_price", "purchase_date", "notes")),
     "watchlist": (WATCH, ("alert_price_above", "alert_price_below", "notes")),
 }
+ROW_COLUMNS = {"holdings": HOLDING_COLUMNS, "watchlist": WATCH_COLUMNS}
 
 
 class Conflict(Exception):
@@ -98,8 +100,12 @@ def update_row(db: Pool, table: str, user_id: int, row_id: int, values: dict) ->
     return get_row(db, table, user_id, row_id)
 
 
-def delete_row(db: Pool, table: str, user_id: int, row_id: int) -> bool:
-    deleted = db.fetch_one(
-        f"delete from app.{table} where id = %s and user_id = %s returning id", (row_id, user_id)
+def delete_row(db: Pool, table: str, user_id: int, row_id: int) -> dict | None:
+    """Delete the owner's row; returns it as ``get_row`` showed it (None: no such row).
+
+    One statement: the valuation is computed from the row the delete returns."""
+    return db.fetch_one(
+        f"with t as (delete from app.{table} where id = %s and user_id = %s returning *) "
+        f"select {ROW_COLUMNS[table]} from t {LATEST_PRICE}",
+        (row_id, user_id),
     )
-    return deleted is not None

@@ -2,26 +2,71 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from functools import cache
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 from stockmind.events import camel
+from stockmind.universe import SYMBOL_RE
+
+# tickers are checked upper-cased against SYMBOL_RE; the document states the rule for the
+# input, where lower case is accepted too
+SYMBOL_PATTERN = SYMBOL_RE.pattern.replace("A-Z", "A-Za-z")
+
+# every date the API accepts lies in this range (year 1 or 9999 would overflow the
+# default windows, ``end - 365 days``, into a 500)
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def _unstorable_text(value: str) -> bool:
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _unstorable(value) -> bool:
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_unstorable(v) for v in value)
+    """Whether ``value`` holds text PostgreSQL cannot store; iterative, so a deeply nested
+    value cannot raise ``RecursionError``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _unstorable_text(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
+
+
+def within_calendar(value: dt.date) -> None:
+    """A plain validator, not ``validate.Range``: apispec writes Range bounds of date fields
+    as strings next to ``format: date`` (an invalid document); the range is described."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValidationError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+
+
+class CalendarDate(fields.Date):
+    """An ISO date between ``EARLIEST_DATE`` and ``LATEST_DATE``, documented as such
+    (``metadata["description"]`` is kept in front of the range)."""
+
+    def __init__(self, **kwargs) -> None:
+        validators = kwargs.pop("validate", None) or []
+        if callable(validators):
+            validators = [validators]
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        bounds = f"Between {EARLIEST_DATE} and {LATEST_DATE}."
+        described = metadata.get("description")
+        metadata["description"] = f"{described}. {bounds}" if described else bounds
+        super().__init__(validate=[within_calendar, *validators], metadata=metadata, **kwargs)
 
 
 class CamelSchema(Schema):
@@ -57,6 +102,32 @@ def envelope(schema: type[Schema], many: bool = False) -> type[Schema]:
         },
         name=name,
     )
+
+
+class EmailAddress(fields.Email):
+    """An e-mail address, NFKC-normalized and trimmed before it is validated, stored or
+    looked up: full-width or other compatibility forms of an address are the same account."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return unicodedata.normalize("NFKC", text).strip()
+
+
+def dotted_domain(address: str) -> None:
+    """Mail for an account goes to a DNS name: refuse ``localhost``-style single labels
+    and IP literals, which marshmallow's Email accepts (``[127.0.0.1]``, ``10.0.0.12``)."""
+    labels = address.rpartition("@")[2].split(".")
+    if len(labels) < 2 or not any(char.isalpha() for char in labels[-1]):
+        raise ValidationError("needs a domain name with a dot, such as example.com")
+
+
+class PatchSchema(CamelSchema):
+    """A partial update: an empty JSON object changes nothing and is refused (422)."""
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("nothing to change: send at least one field")
 
 
 class PaginationSchema(CamelSchema):
