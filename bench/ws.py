@@ -2,8 +2,9 @@
 minute cycle for 505 symbols (poll → PostgreSQL → NOTIFY → hub → clients).
 
 A throwaway warehouse gets the 505 S&P 500 symbols (sample profiles). The API runs under
-gunicorn exactly as ``make up`` runs it, sized for the sockets (``--workers`` ×
-``--threads``: each open WebSocket holds a worker thread). ``bench/ws_clients.py``, a
+gunicorn exactly as ``make up`` runs it, with its default sizing (2 workers × 64 threads:
+sockets hold no thread, each worker's reactor serves them all; the per-address cap is
+raised because every client comes from loopback). ``bench/ws_clients.py``, a
 second process, opens ``--clients`` asyncio connections, each subscribed to
 ``--per-client`` symbols (so every symbol has ~10 subscribers). Then:
 
@@ -103,8 +104,8 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=5)
     parser.add_argument("--rate", type=int, default=1100, help="published items per second")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=700)
+    parser.add_argument("--workers", type=int, help="default: as make up (API_WORKERS)")
+    parser.add_argument("--threads", type=int, help="default: as make up (API_THREADS)")
     parser.add_argument("--write")
     args = parser.parse_args()
     symbols = resolve_universe("sp500")
@@ -112,11 +113,18 @@ def main() -> int:
         refresh_profiles(symbols, SampleProvider(), dsn=dsn)
         port = free_port(18600)
         env = dict(
-            os.environ, DATABASE_URL=dsn, API_RATE_LIMIT_ENABLED="false", API_ACCESS_LOG="false"
+            os.environ,
+            DATABASE_URL=dsn,
+            API_RATE_LIMIT_ENABLED="false",
+            API_ACCESS_LOG="false",
+            WS_MAX_PER_IP=str(args.clients * 2),
         )
         log = open(Path(tempfile.gettempdir()) / "stockmind-bench-ws.log", "w")  # noqa: SIM115
+        command = api_command(f"127.0.0.1:{port}", args.workers, args.threads)
+        args.workers = command[command.index("--workers") + 1]  # the defaults, for the report
+        args.threads = command[command.index("--threads") + 1]
         server = subprocess.Popen(
-            api_command(f"127.0.0.1:{port}", args.workers, args.threads),
+            command,
             env=env,
             stdout=log,
             stderr=log,
@@ -215,8 +223,8 @@ def render(
     return f"""## WebSockets (NOTIFY → hub → clients)
 
 Measured by `bench/ws.py` on {dt.date.today()}, {os.cpu_count()} cores, loopback: the
-`make up` server command with {args.workers} workers × {args.threads} threads (each open
-socket holds a thread), {args.clients:,} asyncio clients in a second process, each
+`make up` server command with its {args.workers} workers × {args.threads} threads (sockets
+hold no thread: one reactor thread per worker serves them), {args.clients:,} asyncio clients in a second process, each
 subscribed to {args.per_client} of the 505 S&P 500 symbols (~{args.clients * args.per_client // 505}
 subscribers per symbol). All clients connected and subscribed in {connect_seconds:.1f} s; the
 server then held {rss:,.0f} MiB resident.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything StockMind needs on Debian/Ubuntu: PostgreSQL server binaries (apt,
-# when missing and no DATABASE_URL is given), a virtual environment in .venv with the
-# pinned lock (requirements.txt) installed by uv, and the project itself (editable).
+# when missing and no DATABASE_URL is given), redis-server (apt, when missing and no
+# API_RATE_LIMIT_STORAGE is given), a virtual environment in .venv with the pinned lock
+# (requirements.txt) installed by uv, and the project itself (editable).
 # Safe to run again: a second run checks, finds everything in place and changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,11 @@ if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/nul
 fi
 if [ "$(id -u)" -eq 0 ] && [ -z "${DATABASE_URL:-}" ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+# Redis for the API's rate-limit counters and WebSocket caps (make up starts its own)
+if [ -z "${API_RATE_LIMIT_STORAGE:-}" ] && ! command -v redis-server >/dev/null 2>&1 \
+   && [ ! -x /usr/bin/redis-server ]; then
+  apt_install redis-server
 fi
 
 # 2. Python virtual environment

@@ -190,7 +190,7 @@ def read_frame(dsn: str, query: str):
 
 
 @contextmanager
-def live_api(dsn: str, **env: str):
+def live_api(dsn: str, workers: int = 1, **env: str):
     """The real API under gunicorn (the ``make up`` command) on a free port; yields its
     base URL. ``env`` adds settings (``WS_QUEUE_SIZE="16"`` …)."""
     import urllib.request
@@ -208,7 +208,7 @@ def live_api(dsn: str, **env: str):
     }
     log = tempfile.NamedTemporaryFile(prefix="stockmind-api-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(
-        api_command(f"127.0.0.1:{port}", workers=1, threads=64),
+        api_command(f"127.0.0.1:{port}", workers=workers, threads=64),
         env=full_env,
         stdout=log,
         stderr=log,
@@ -233,6 +233,32 @@ def live_api(dsn: str, **env: str):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis started the way ``make up`` starts it (the platform's command)."""
+    from stockmind.services import redis_command, redis_url
+    from stockmind.settings import Settings
+
+    settings = Settings(home=tmp_path_factory.mktemp("redis-home"))
+    server = subprocess.Popen(
+        redis_command(settings), stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    url = redis_url(settings)
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    client.close()
+    server.terminate()
+    server.wait(timeout=10)
 
 
 def load_sample(dsn: str, symbols: list[str], start, end, profiles: bool = False) -> dict:

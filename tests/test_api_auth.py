@@ -68,11 +68,7 @@ def test_register_login_profile_and_patch(client):
         client.patch(
             "/api/auth/profile",
             headers=bearer(access),
-            json={
-                "fullName": "Ada King",
-                "subscriptionTier": "pro",
-                "notificationPreferences": {"email": True},
-            },
+            json={"fullName": "Ada King", "notificationPreferences": {"priceAlerts": True}},
         ),
         200,
     )["data"]
@@ -80,7 +76,7 @@ def test_register_login_profile_and_patch(client):
         patched["fullName"],
         patched["subscriptionTier"],
         patched["notificationPreferences"],
-    ) == ("Ada King", "pro", {"email": True})
+    ) == ("Ada King", "basic", {"priceAlerts": True})
 
 
 @pytest.mark.parametrize(
@@ -117,18 +113,16 @@ def test_refresh_rotation_and_logout_revocation(client):
         "data"
     ]
     assert fresh["accessToken"] != tokens["accessToken"]
-    reused = body_of(client.post("/api/auth/refresh", headers=bearer(tokens["refreshToken"])), 401)
-    assert "revoked" in reused["message"]  # a refresh token works once
     body_of(
         client.post("/api/auth/refresh", headers=bearer(tokens["accessToken"])), 401
     )  # wrong type
-    body_of(client.post("/api/auth/logout", headers=bearer(fresh["accessToken"])), 200)
-    assert (
-        "revoked"
-        in body_of(client.get("/api/auth/profile", headers=bearer(fresh["accessToken"])), 401)[
-            "message"
-        ]
-    )
+    newer = body_of(client.post("/api/auth/refresh", headers=bearer(fresh["refreshToken"])), 200)
+    body_of(client.post("/api/auth/logout", headers=bearer(newer["data"]["accessToken"])), 200)
+    for token in (newer["data"]["accessToken"], fresh["accessToken"], tokens["accessToken"]):
+        reply = client.get("/api/auth/profile", headers=bearer(token))
+        assert "revoked" in body_of(reply, 401)["message"]  # the whole session ended
+    reply = client.post("/api/auth/refresh", headers=bearer(newer["data"]["refreshToken"]))
+    assert "revoked" in body_of(reply, 401)["message"]
 
 
 def test_api_key_is_an_alternative_and_regenerating_replaces_it(client):
@@ -138,7 +132,9 @@ def test_api_key_is_an_alternative_and_regenerating_replaces_it(client):
         body_of(client.get("/api/auth/profile", headers={"X-API-Key": first}), 200)["data"]["email"]
         == "key@example.com"
     )
-    second = body_of(client.post("/api/auth/api-key", headers={"X-API-Key": first}), 201)["data"][
+    refused = body_of(client.post("/api/auth/api-key", headers={"X-API-Key": first}), 401)
+    assert "API key cannot" in refused["message"]  # a key cannot replace itself
+    second = body_of(client.post("/api/auth/api-key", headers=bearer(access)), 201)["data"][
         "apiKey"
     ]
     body_of(client.get("/api/auth/profile", headers={"X-API-Key": first}), 401)

@@ -78,6 +78,9 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
             assert cur.fetchone()[0] == rows
         status = stockmind("status").stdout
         assert "scheduler" in status and "running" in status
+        assert re.search(r"^redis +running", status, re.M), status
+        limits = re.search(r"Rate limits +(\S+)", up.stdout).group(1)
+        assert limits.startswith("redis://:***@127.0.0.1:"), limits  # the password masked
     finally:
         down = stockmind("down", timeout=120)
     assert down.returncode == 0 and "StockMind is down." in down.stdout

@@ -8,10 +8,12 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 from stockmind.pool import Pool
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stockmind_api.config import Config
 from stockmind_api.errors import register_error_handlers
 from stockmind_api.operations import init_operations
+from stockmind_api.ratelimit import init_ratelimit
 from stockmind_api.schemas import ErrorSchema
 from stockmind_api.security import init_security
 from stockmind_api.ws import init_websocket
@@ -29,11 +31,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     app.json.sort_keys = False
     app.extensions["db"] = Pool(config.DATABASE_URL, maxconn=config.DB_POOL_MAX)
+    if config.PROXY_HOPS:  # client addresses (rate limits, caps) from trusted proxies only
+        hops = config.PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     api = EnvelopeApi(app)
     register_error_handlers(app)  # after Api(): replaces flask-smorest's error format
     init_security(app)
     init_operations(app)
+    init_ratelimit(app)
     from stockmind_api.analytics import blp as analytics_blp
     from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp

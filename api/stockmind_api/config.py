@@ -41,17 +41,46 @@ class Config:
             seconds=int(os.environ.get("API_REFRESH_TOKEN_SECONDS", str(7 * 24 * 3600)))
         )
         self.JWT_TOKEN_LOCATION = ["headers"]
-        # WebSockets (/ws/market): see ws.py
+        # WebSockets (/ws/market): see ws.py; no socket holds a thread (ws_reactor.py)
         self.WS_REQUIRE_AUTH = os.environ.get("WS_REQUIRE_AUTH", "false") == "true"
         self.WS_MAX_SUBSCRIPTIONS = int(os.environ.get("WS_MAX_SUBSCRIPTIONS", "100"))
+        self.WS_MAX_PER_IP = int(os.environ.get("WS_MAX_PER_IP", "20"))
+        self.WS_MAX_PER_USER = int(os.environ.get("WS_MAX_PER_USER", "10"))
+        self.WS_MAX_CONNECTIONS = int(os.environ.get("WS_MAX_CONNECTIONS", "10000"))
+        self.WS_SESSION_THREADS = int(os.environ.get("WS_SESSION_THREADS", "4"))
         self.WS_QUEUE_SIZE = int(os.environ.get("WS_QUEUE_SIZE", "256"))
-        self.WS_IDLE_SECONDS = float(os.environ.get("WS_IDLE_SECONDS", "300"))
-        self.WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS", "25"))
+        self.WS_IDLE_SECONDS = float(os.environ.get("WS_IDLE_SECONDS", "60"))
+        self.WS_PING_SECONDS = float(os.environ.get("WS_PING_SECONDS", "20"))
         self.WS_SEND_BUFFER_BYTES = int(os.environ.get("WS_SEND_BUFFER_BYTES", "65536"))
         self.WS_SEND_TIMEOUT_SECONDS = float(os.environ.get("WS_SEND_TIMEOUT_SECONDS", "10"))
         self.ACCESS_LOG = os.environ.get("API_ACCESS_LOG", "true") == "true"
+        # rate limits (ratelimit.py): one budget per verified caller, in Redis under make up
         self.RATE_LIMIT_ENABLED = os.environ.get("API_RATE_LIMIT_ENABLED", "true") == "true"
-        self.RATE_LIMIT_ANON = os.environ.get("API_RATE_LIMIT_ANON", "100/hour")
-        self.RATE_LIMIT_USER = os.environ.get("API_RATE_LIMIT_USER", "1000/hour")
         self.RATE_LIMIT_STORAGE = os.environ.get("API_RATE_LIMIT_STORAGE", "memory://")
-        self.CORS_ORIGINS = os.environ.get("API_CORS_ORIGINS", "*").split(",")
+        self.RATE_LIMIT_ANON = os.environ.get("API_RATE_LIMIT_ANON", "100/hour")
+        self.RATE_LIMIT_TIERS = {  # per subscription tier (set by an operator: stockmind users)
+            "basic": os.environ.get("API_RATE_LIMIT_USER", "1000/hour"),
+            "premium": os.environ.get("API_RATE_LIMIT_PREMIUM", "5000/hour"),
+            "pro": os.environ.get("API_RATE_LIMIT_PRO", "20000/hour"),
+        }
+        # the sign-in endpoints' own budgets, per client address and per account
+        self.RATE_LIMIT_AUTH = {
+            ("login", "ip"): os.environ.get("API_LIMIT_LOGIN_IP", "20/minute;200/hour"),
+            ("login-failure", "account"): os.environ.get("API_LIMIT_LOGIN_FAILURES", "5/15minutes"),
+            ("register", "ip"): os.environ.get("API_LIMIT_REGISTER_IP", "10/minute;50/hour"),
+            ("register", "account"): os.environ.get("API_LIMIT_REGISTER_ACCOUNT", "5/hour"),
+            ("refresh", "ip"): os.environ.get("API_LIMIT_REFRESH_IP", "30/minute"),
+            ("refresh", "account"): os.environ.get("API_LIMIT_REFRESH_ACCOUNT", "60/hour"),
+            ("api-key", "ip"): os.environ.get("API_LIMIT_API_KEY_IP", "10/hour"),
+            ("api-key", "account"): os.environ.get("API_LIMIT_API_KEY_ACCOUNT", "5/hour"),
+        }
+        # browsers may call the API (and open /ws/market) only from these origins
+        port = self.API_PORT
+        own = f"http://127.0.0.1:{port},http://localhost:{port}"
+        self.CORS_ORIGINS = os.environ.get("API_CORS_ORIGINS", own).split(",")
+        # /metrics: from these addresses, or with "Authorization: Bearer <API_METRICS_TOKEN>"
+        self.METRICS_ALLOW = os.environ.get("API_METRICS_ALLOW", "127.0.0.1,::1").split(",")
+        self.METRICS_TOKEN = os.environ.get("API_METRICS_TOKEN", "")
+        # reverse proxies in front whose X-Forwarded-For is trusted (0: none, the default:
+        # a client could otherwise choose its own address, and so its own budget)
+        self.PROXY_HOPS = int(os.environ.get("API_PROXY_HOPS", "0"))

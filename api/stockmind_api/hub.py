@@ -4,9 +4,9 @@ A daemon thread LISTENs on ``stockmind.events.CHANNEL`` over its own psycopg2
 connection (the pool's connections are for requests). Each notification is decoded once,
 rendered once per item (``{"type": …, "data": {…}}``), and each subscribed client gets
 its share in one non-blocking write from this same thread (``ws_client.Client``): no
-thread wakes per message. A client that cannot keep up collects a backlog, retried
-every 20 ms, and is dropped when it passes its bound, so one slow reader never holds
-up the others or the listener.
+thread wakes per message. A client that cannot keep up collects a backlog (the reactor
+writes it when its socket drains) and is dropped when it passes its bound, so one slow
+reader never holds up the others or the listener.
 
 When PostgreSQL goes away the thread logs it, reports it in ``status()`` (shown by
 ``/api/health``) and reconnects with capped exponential backoff; a 5-second idle probe
@@ -30,7 +30,6 @@ from stockmind_api.ws_client import Client
 log = logging.getLogger("stockmind_api.hub")
 
 PROBE_SECONDS = 5.0
-BACKLOG_RETRY_SECONDS = 0.02
 MAX_BACKOFF = 30.0
 
 
@@ -41,7 +40,6 @@ class Hub:
         self._subscribers: dict[str, set[Client]] = defaultdict(set)
         self._clients: set[Client] = set()
         self._latest: dict[str, str] = {}  # symbol -> last stock_update message text
-        self._backlog: set[Client] = set()  # clients with frames the kernel did not take
         self._thread: threading.Thread | None = None
         self._state = {
             "listener": "idle",
@@ -61,7 +59,6 @@ class Hub:
     def disconnect(self, client: Client) -> None:
         with self._lock:
             self._clients.discard(client)
-            self._backlog.discard(client)
         self.unsubscribe_all(client)
 
     def subscribe(self, client: Client, symbol: str) -> str | None:
@@ -103,19 +100,11 @@ class Hub:
         for client, texts in share.items():
             if client.send(texts):
                 delivered += len(texts)
-                if client.backlogged:
-                    self._backlog.add(client)
             else:
                 self._state["dropped"] += client.drop_reason is not None
                 self.unsubscribe_all(client)
         self._state["delivered"] += delivered
         return delivered
-
-    def _retry_backlog(self) -> None:
-        for client in list(self._backlog):
-            client.flush()
-            if not client.backlogged or client.closed:
-                self._backlog.discard(client)
 
     def unsubscribe_all(self, client: Client) -> None:
         with self._lock:
@@ -161,16 +150,13 @@ class Hub:
                 sel.register(conn, selectors.EVENT_READ)
                 idle = 0.0
                 while True:
-                    wait = BACKLOG_RETRY_SECONDS if self._backlog else PROBE_SECONDS
-                    if sel.select(wait):
+                    if sel.select(PROBE_SECONDS):
                         idle = 0.0
                         conn.poll()
                         while conn.notifies:
                             self.dispatch(conn.notifies.pop(0).payload)
                     else:
-                        idle += wait
-                    if self._backlog:
-                        self._retry_backlog()
+                        idle += PROBE_SECONDS
                     if idle >= PROBE_SECONDS:  # finds a dead server between events
                         idle = 0.0
                         with conn.cursor() as cur:

@@ -1,17 +1,18 @@
-"""Operational plumbing: rate limits, Prometheus metrics, JSON access logs, CORS.
+"""Operational plumbing: Prometheus metrics, JSON access logs, CORS (rate limits:
+``ratelimit.py``).
 
-* Rate limits per caller: a user (JWT identity or API key) gets
-  ``API_RATE_LIMIT_USER`` (1000/hour), anyone else ``API_RATE_LIMIT_ANON`` (100/hour)
-  per IP. Storage is in memory (per process) unless ``API_RATE_LIMIT_STORAGE`` names a
-  Redis URL, which a multi-worker deployment needs for exact limits.
-* ``/metrics``: request counts and latency by endpoint and status (per worker process).
+* ``/metrics``: request counts and latency by endpoint and status (per worker process),
+  for the addresses in ``API_METRICS_ALLOW`` (loopback by default) or a scraper sending
+  ``Authorization: Bearer <API_METRICS_TOKEN>``; anyone else gets 403.
+* CORS: only the origins in ``API_CORS_ORIGINS`` (default: the API's own), never a
+  reflection of whatever ``Origin`` a caller sends.
 * Every response carries ``X-Request-ID`` (the caller's, or a new one) and is logged as
   one JSON line.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import logging
 import sys
@@ -20,9 +21,6 @@ import uuid
 
 from flask import Flask, Response, g, request
 from flask_cors import CORS
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -30,21 +28,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from werkzeug.exceptions import Forbidden
 
 log = logging.getLogger("stockmind_api.access")
-
-
-def caller_key() -> str:
-    """Who is asking: an API key, a JWT identity, or else the client address."""
-    key = request.headers.get("X-API-Key")
-    if key:
-        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
-    try:
-        if verify_jwt_in_request(optional=True):
-            return f"user:{get_jwt_identity()}"
-    except Exception:  # an invalid token is the view's business (401), not the limiter's
-        pass
-    return "ip:" + (get_remote_address() or "unknown")
 
 
 def _logs_to_stderr() -> None:
@@ -64,23 +50,14 @@ def _logs_to_stderr() -> None:
             logger.propagate = False
 
 
-def init_operations(app: Flask) -> Limiter:
+def init_operations(app: Flask) -> None:
     config = app.config
     if config["ACCESS_LOG"]:
         _logs_to_stderr()
-    CORS(app, resources={r"/api/*": {"origins": config["CORS_ORIGINS"]}})
-
-    def limit_for_caller() -> str:
-        anonymous = caller_key().startswith("ip:")
-        return config["RATE_LIMIT_ANON"] if anonymous else config["RATE_LIMIT_USER"]
-
-    limiter = Limiter(
-        key_func=caller_key,
-        app=app,
-        application_limits=[limit_for_caller],  # one budget across all routes
-        storage_uri=config["RATE_LIMIT_STORAGE"],
-        headers_enabled=True,
-        enabled=config["RATE_LIMIT_ENABLED"],
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": config["CORS_ORIGINS"]}},
+        expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Remaining"],
     )
 
     registry = CollectorRegistry()
@@ -127,8 +104,10 @@ def init_operations(app: Flask) -> Limiter:
         return response
 
     @app.route("/metrics")
-    @limiter.exempt
     def metrics():
+        token = config["METRICS_TOKEN"]
+        presented = request.headers.get("Authorization", "")
+        by_token = bool(token) and hmac.compare_digest(presented, f"Bearer {token}")
+        if not by_token and request.remote_addr not in config["METRICS_ALLOW"]:
+            raise Forbidden("metrics are for the configured scrapers (API_METRICS_ALLOW/TOKEN)")
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-
-    return limiter

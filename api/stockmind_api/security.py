@@ -1,6 +1,10 @@
-"""Authentication: JWT (flask-jwt-extended) with a PostgreSQL blocklist, or an API key.
+"""Authentication: JWTs (flask-jwt-extended) bound to sign-in sessions, or an API key.
 
-Every JWT failure answers in the API's error envelope with 401.
+A token is valid while its session (``sid`` claim, ``app.auth_sessions``) is live, so
+logging out ends every token of the session at once. Who a request *proves* to be is
+worked out once per request (``verified_caller``) and shared by the rate limiter, which
+must never trust an identity it has not checked, and by ``auth_required``. Every JWT
+failure answers in the API's error envelope with 401.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def init_security(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def revoked(_header, payload) -> bool:
-        return users.is_revoked(current_app.extensions["db"], payload["jti"])
+        return not users.session_active(current_app.extensions["db"], payload)
 
     jwt.unauthorized_loader(lambda reason: _unauthorized(f"authentication required: {reason}"))
     jwt.invalid_token_loader(lambda reason: _unauthorized(f"invalid token: {reason}"))
@@ -40,18 +44,57 @@ def current_user() -> dict:
     return g.current_user
 
 
-def auth_required(refresh: bool = False):
-    """A valid access token (or refresh token where asked), or an ``X-API-Key`` header."""
+def _once(name: str, compute):
+    """A per-request memo (the limiter and the view ask the same question)."""
+    if name not in g:
+        setattr(g, name, compute())
+    return getattr(g, name)
+
+
+def api_key_user() -> dict | None:
+    key = request.headers.get("X-API-Key")
+    if not key:
+        return None
+    return _once("api_key_user", lambda: users.by_api_key(current_app.extensions["db"], key))
+
+
+def _token_user() -> dict | None:
+    try:
+        if not verify_jwt_in_request(optional=True):
+            return None
+    except Exception:  # invalid, expired, revoked, a refresh token: not an identity
+        return None
+    return users.by_id(current_app.extensions["db"], int(get_jwt_identity()))
+
+
+def verified_caller() -> dict | None:
+    """The user behind a valid API key or a live access token, else None; never raises.
+    A junk key or token is no identity: such a caller counts as its address."""
+    if request.headers.get("X-API-Key"):
+        return api_key_user()
+    return _once("token_user", _token_user)
+
+
+def auth_required(refresh: bool = False, api_key: bool = True):
+    """A live access token (a refresh token where asked), or an ``X-API-Key`` header
+    unless ``api_key`` is False (operations that need a signed-in session)."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             db = current_app.extensions["db"]
-            key = request.headers.get("X-API-Key")
-            if key and not refresh:
-                user = users.by_api_key(db, key)
+            has_key = bool(request.headers.get("X-API-Key"))
+            if has_key and not api_key and "Authorization" not in request.headers:
+                return _unauthorized(
+                    "an API key cannot do this: sign in and send the access token "
+                    "(Authorization: Bearer …)"
+                )
+            if has_key and api_key and not refresh:
+                user = api_key_user()
                 if user is None:
                     return _unauthorized("invalid API key")
+            elif not refresh and g.get("token_user"):
+                user = g.token_user  # verified already this request (by the limiter)
             else:
                 verify_jwt_in_request(refresh=refresh)
                 user = users.by_id(db, int(get_jwt_identity()))

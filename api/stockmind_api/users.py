@@ -1,4 +1,4 @@
-"""SQL for users and revoked tokens (parameterized; ``app`` schema)."""
+"""SQL for users and their sign-in sessions (parameterized; ``app`` schema)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def by_api_key(db: Pool, key: str) -> dict | None:
 
 
 def update_profile(db: Pool, user_id: int, changes: dict) -> dict:
-    allowed = {"full_name", "notification_preferences", "subscription_tier"}
+    # the subscription tier sets rate limits: only an operator changes it (stockmind users)
+    allowed = {"full_name", "notification_preferences"}
     sets = {k: v for k, v in changes.items() if k in allowed}
     if "notification_preferences" in sets:
         sets["notification_preferences"] = json.dumps(sets["notification_preferences"])
@@ -70,15 +71,48 @@ def set_api_key(db: Pool, user_id: int, key: str) -> None:
     )
 
 
-def revoke(db: Pool, jti: str, user_id: int, token_type: str, expires_at: dt.datetime) -> None:
+# -- sign-in sessions (token families): see migration 0004 -----------------------------
+def start_session(
+    db: Pool, session_id: str, user_id: int, refresh_jti: str, expires_at: dt.datetime
+) -> None:
     db.fetch_one(
-        "insert into app.revoked_tokens (jti, user_id, token_type, expires_at) "
-        "values (%s, %s, %s, %s) on conflict (jti) do nothing returning jti",
-        (jti, user_id, token_type, expires_at),
+        "insert into app.auth_sessions (id, user_id, refresh_jti, expires_at) "
+        "values (%s, %s, %s, %s) returning id",
+        (session_id, user_id, refresh_jti, expires_at),
     )
 
 
-def is_revoked(db: Pool, jti: str) -> bool:
-    return (
-        db.fetch_one("select 1 as found from app.revoked_tokens where jti = %s", (jti,)) is not None
+def session_active(db: Pool, claims: dict) -> bool:
+    """Whether the token's session is live (tokens without one predate sessions: no)."""
+    sid = claims.get("sid")
+    if not isinstance(sid, str) or len(sid) != 36:
+        return False
+    row = db.fetch_one(
+        "select 1 as live from app.auth_sessions "
+        "where id = %s::uuid and revoked_at is null and expires_at > now()",
+        (sid,),
     )
+    return row is not None
+
+
+def rotate_refresh(
+    db: Pool, session_id: str, old_jti: str, new_jti: str, expires_at: dt.datetime
+) -> bool:
+    """Swap the session's refresh token; exactly one caller wins for a given ``old_jti``
+    (the row lock serializes concurrent updates; later ones no longer match)."""
+    row = db.fetch_one(
+        "update app.auth_sessions set refresh_jti = %s, rotated_at = now(), expires_at = %s "
+        "where id = %s::uuid and refresh_jti = %s and revoked_at is null returning id",
+        (new_jti, expires_at, session_id, old_jti),
+    )
+    return row is not None
+
+
+def revoke_session(db: Pool, session_id: str, user_id: int, reason: str) -> bool:
+    """End a session of ``user_id`` (another user's session id changes nothing)."""
+    row = db.fetch_one(
+        "update app.auth_sessions set revoked_at = now(), revoked_reason = %s "
+        "where id = %s::uuid and user_id = %s and revoked_at is null returning id",
+        (reason, session_id, user_id),
+    )
+    return row is not None

@@ -12,73 +12,218 @@ Protocol (JSON text frames, camelCase)::
     → {"type": "ping"}  ← {"type": "pong"}
     ← {"type": "indicator_update" | "prediction_update" | "sentiment_update", "data": {...}}
 
-The token travels in the first message, not the URL: browsers cannot set headers on a
-WebSocket, and query strings end up in access logs. Anonymous market subscriptions are
-allowed unless ``WS_REQUIRE_AUTH``. Mistakes (bad JSON, unknown type or symbol, too many
-subscriptions) answer ``{"type": "error", "message": …}`` and keep the connection; a bad
-token closes it with code 4401, a client too slow to drain its queue with 1008.
+The token travels in the first message, never the URL (browsers cannot set headers on a
+WebSocket, and query strings end up in access logs): a ``?token=`` is refused with 400.
+Anonymous market subscriptions are allowed unless ``WS_REQUIRE_AUTH``. Mistakes (bad
+JSON, unknown type or symbol, too many subscriptions) answer ``{"type": "error", …}`` and
+keep the connection. Close codes: 4401 bad token, 4429 too many connections (per address
+``WS_MAX_PER_IP``, per user ``WS_MAX_PER_USER``), 4408 no pong to the server's pings,
+1008 too slow to read its updates (or sending too fast), 1009 message over 4 KiB, 1000
+"idle timeout" (no message and no subscription for ``WS_IDLE_SECONDS``). Refused before
+the handshake, in the JSON envelope: a browser page whose ``Origin`` is not in
+``API_CORS_ORIGINS`` (403), a process at ``WS_MAX_CONNECTIONS`` (503).
 
-Threads: each connection's request thread reads and answers its frames (so gunicorn's
-``--threads`` bounds the open sockets per worker); updates are written by the hub's
-listener thread straight to the non-blocking sockets (``ws_client``); simple-websocket's
-own thread per connection answers pings.
+Threads: the request thread only checks the request, performs the handshake and hands
+the socket to this process's reactor (``ws_reactor``); no socket holds a thread. The
+session pool (``WS_SESSION_THREADS``) answers messages, the hub's listener thread writes
+updates.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, current_app, request
-from flask_jwt_extended import decode_token
-from flask_sock import Sock
-from simple_websocket import ConnectionClosed
-from stockmind.universe import SYMBOL_RE
-from werkzeug.exceptions import BadRequest
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import BadRequest, Forbidden, ServiceUnavailable
+from werkzeug.exceptions import NotImplemented as NotServed
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection
+from wsproto.events import Request as Handshake
+from wsproto.utilities import ProtocolError
 
-from stockmind_api import users
 from stockmind_api.hub import Hub
-from stockmind_api.realtime_queries import active_symbols, latest_quote_message
-from stockmind_api.ws_client import Client
+from stockmind_api.realtime_queries import active_symbols
+from stockmind_api.ws_caps import ConnectionCaps
+from stockmind_api.ws_client import TOO_SLOW, Client
+from stockmind_api.ws_reactor import Reactor, Timeouts
+from stockmind_api.ws_session import TOO_MANY, Session
 
 log = logging.getLogger("stockmind_api.ws")
-sock = Sock()
-UNAUTHORIZED = 4401
+MAX_INBOX = 32  # messages waiting for the session pool, per connection
 
 
-def hub() -> Hub:
-    return current_app.extensions["hub"]
+class Connections:
+    """This process's WebSockets: the reactor, the session pool, caps and the hub."""
+
+    def __init__(self, app: Flask):
+        config = app.config
+        self.app, self.config = app, config
+        self.hub = Hub(config["DATABASE_URL"])
+        self.caps = ConnectionCaps(config["RATE_LIMIT_STORAGE"])
+        self.pool = ThreadPoolExecutor(config["WS_SESSION_THREADS"], "ws-session")
+        self.reactor = Reactor(
+            Timeouts(idle=config["WS_IDLE_SECONDS"], ping=config["WS_PING_SECONDS"]),
+            on_message=self.received,
+            on_closed=self.closed,
+            on_tick=lambda clients: self.caps.refresh(self._held(clients)),
+        )
+        self._symbols: dict = {}
+        self._lock = threading.Lock()
+
+    def known_symbols(self) -> set[str]:
+        """Active symbols, re-read at most every 5 minutes (not once per connection)."""
+        if self._symbols.get("until", 0) < time.monotonic():
+            symbols = active_symbols(self.app.extensions["db"])
+            self._symbols = {"symbols": symbols, "until": time.monotonic() + 300}
+        return self._symbols["symbols"]
+
+    def open(self, sock: socket.socket, conn: WSConnection, address: str) -> None:
+        config = self.config
+        # a bounded kernel buffer per socket: Linux would grow it to MBs for a slow reader,
+        # so a stalled client would cost memory and never show up as slow
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config["WS_SEND_BUFFER_BYTES"])
+        client = Client(
+            sock,
+            conn,
+            address,
+            config["WS_QUEUE_SIZE"],
+            config["WS_SEND_TIMEOUT_SECONDS"],
+        )
+        client.session = Session(
+            client, self.hub, self.caps, config, self.app.extensions["db"], self.known_symbols()
+        )
+        limit = config["WS_MAX_PER_IP"]
+        if not self.caps.acquire(f"ws:ip:{address}", client.id, limit):
+            client.close(TOO_MANY, f"too many connections from {address} (limit {limit})")
+        else:
+            self.hub.connect(client)
+        self.reactor.add(client)
+
+    def received(self, client: Client, message: str | bytes) -> None:
+        """A complete message (reactor thread): queue it for the session pool, in order."""
+        with self._lock:
+            if len(client.inbox) >= MAX_INBOX:
+                client.close(TOO_SLOW, "sending faster than the server answers")
+                return
+            client.inbox.append(message)
+            if client.handling:
+                return
+            client.handling = True
+        self.pool.submit(self._answer, client)
+
+    def _answer(self, client: Client) -> None:
+        with self.app.app_context():
+            while True:
+                with self._lock:
+                    if not client.inbox or client.closing:
+                        client.handling = False
+                        return
+                    message = client.inbox.popleft()
+                try:
+                    client.session.handle(message)
+                except Exception:
+                    log.exception("WebSocket message failed")
+                    client.close(1011, "internal error")
+
+    def closed(self, client: Client) -> None:
+        self.hub.disconnect(client)
+        self.caps.release(f"ws:ip:{client.address}", client.id)
+        if client.user_id is not None:
+            self.caps.release(f"ws:user:{client.user_id}", client.id)
+        if client.drop_reason:
+            log.info("dropped a WebSocket client: %s", client.drop_reason)
+
+    @staticmethod
+    def _held(clients) -> list[tuple[str, str]]:
+        held = []
+        for client in list(clients):
+            held.append((f"ws:ip:{client.address}", client.id))
+            if client.user_id is not None:
+                held.append((f"ws:user:{client.user_id}", client.id))
+        return held
 
 
-def known_symbols(db) -> set[str]:
-    """Active symbols, re-read at most every 5 minutes (not once per connection)."""
-    cache = current_app.extensions["ws_symbols"]
-    if cache.get("until", 0) < time.monotonic():
-        cache.update(symbols=active_symbols(db), until=time.monotonic() + 300)
-    return cache["symbols"]
+def connections() -> Connections:
+    return current_app.extensions["ws"]
 
 
 def init_websocket(app: Flask) -> None:
-    app.config.setdefault(
-        "SOCK_SERVER_OPTIONS",
-        {"ping_interval": app.config["WS_PING_SECONDS"], "max_message_size": 4096},
-    )
-    app.extensions["hub"] = Hub(app.config["DATABASE_URL"])
-    app.extensions["ws_symbols"] = {}
+    app.extensions["ws"] = Connections(app)
+    app.extensions["hub"] = app.extensions["ws"].hub
     app.extensions["metrics"].register(HubMetrics(app.extensions["hub"]))
-    sock.init_app(app)
-    sock.route("/ws/market")(market_socket)
+    # werkzeug routes an upgrade request only to a websocket rule (else a 400), and plain
+    # HTTP only to a plain one: the same view under both, so plain HTTP gets our 400
+    app.add_url_rule("/ws/market", "market_socket", market_socket, websocket=True)
+    app.add_url_rule("/ws/market", "market_socket_http", market_socket)
 
-    @app.before_request
-    def plain_http_is_a_clear_400():
-        upgrade = request.headers.get("Upgrade", "").lower()
-        if request.path == "/ws/market" and request.method == "GET" and upgrade != "websocket":
-            raise BadRequest(
-                "/ws/market is a WebSocket endpoint: connect with a WebSocket client "
-                "(Upgrade: websocket); the protocol is in the README"
-            )
+
+def market_socket() -> Response:
+    """Check the request, shake hands, hand the socket to the reactor."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise BadRequest(
+            "/ws/market is a WebSocket endpoint: connect with a WebSocket client "
+            "(Upgrade: websocket); the protocol is in the README"
+        )
+    if "token" in request.args:
+        raise BadRequest(
+            "tokens are not read from the URL (it ends up in logs): send "
+            '{"type": "auth", "token": ...} as the first message'
+        )
+    origin = request.headers.get("Origin")
+    allowed = current_app.config["CORS_ORIGINS"]
+    if origin and "*" not in allowed and origin not in allowed:
+        raise Forbidden(f"origin {origin[:100]} is not allowed (API_CORS_ORIGINS)")
+    gunicorn_socket = request.environ.get("gunicorn.socket")
+    if gunicorn_socket is None:
+        raise NotServed("WebSockets need the gunicorn server (make up, stockmind api)")
+    ws = connections()
+    if ws.reactor.count() >= current_app.config["WS_MAX_CONNECTIONS"]:
+        raise ServiceUnavailable("the server holds as many WebSockets as it may; retry later")
+    conn = handshake(request.environ)
+    gunicorn_socket.sendall(conn.send(AcceptConnection()))
+    ws.open(detach(gunicorn_socket), conn, request.remote_addr or "unknown")
+    return Detached(status=101)
+
+
+def handshake(environ: dict) -> WSConnection:
+    """wsproto's server side of the opening handshake, from the WSGI environ."""
+    lines = [f"GET {environ.get('PATH_INFO', '/')} HTTP/1.1"]
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            lines.append(f"{key[5:].replace('_', '-').title()}: {value}")
+    conn = WSConnection(ConnectionType.SERVER)
+    try:
+        conn.receive_data(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        event = next(conn.events(), None)
+    except (ProtocolError, UnicodeEncodeError) as exc:
+        raise BadRequest(f"not a valid WebSocket handshake: {exc}") from None
+    if not isinstance(event, Handshake):
+        raise BadRequest("not a valid WebSocket handshake")
+    return conn
+
+
+def detach(server_socket: socket.socket) -> socket.socket:
+    """Take the connection from gunicorn: our own descriptor for it, and gunicorn's own
+    descriptor swapped for an unconnected socket, so gunicorn's closing of "its" socket
+    (shutdown, drain, close) touches nothing of ours."""
+    ours = server_socket.dup()
+    placeholder = socket.socket(server_socket.family, socket.SOCK_STREAM)
+    os.dup2(placeholder.fileno(), server_socket.fileno())
+    placeholder.close()
+    return ours
+
+
+class Detached(Response):
+    """A response gunicorn never writes: raising StopIteration from the WSGI call makes
+    its worker end the request quietly (the 101 has been sent by the handshake)."""
+
+    def __call__(self, environ, start_response):
+        raise StopIteration
 
 
 class HubMetrics:
@@ -105,118 +250,3 @@ class HubMetrics:
             ("reconnects", "LISTEN connection re-established after a loss"),
         ):
             yield CounterMetricFamily(f"stockmind_ws_{name}", help_text, value=status[name])
-
-
-class Session:
-    """What one connection has said so far; turns each incoming frame into replies."""
-
-    def __init__(self, client: Client, hub: Hub, config, db, symbols: set[str]):
-        self.client, self.hub, self.config, self.db = client, hub, config, db
-        self.symbols = symbols
-        self.close_with: tuple[int, str] | None = None
-
-    def reply(self, **message) -> None:
-        self.client.send([json.dumps(message, separators=(",", ":"))])
-
-    def error(self, message: str) -> None:
-        self.reply(type="error", message=message)
-
-    def handle(self, frame: str | bytes) -> None:
-        try:
-            message = json.loads(frame)
-        except (ValueError, UnicodeDecodeError):
-            return self.error('not JSON: send objects like {"type": "subscribe", ...}')
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            return self.error("a message is a JSON object with a string 'type'")
-        kind = message["type"]
-        handler = getattr(self, f"on_{kind}", None) if kind.isidentifier() else None
-        if handler is None:
-            return self.error(f"unknown message type {kind[:40]!r}")
-        return handler(message)
-
-    def on_ping(self, message: dict) -> None:
-        self.reply(type="pong")
-
-    def on_auth(self, message: dict) -> None:
-        token = message.get("token")
-        try:
-            claims = decode_token(token) if isinstance(token, str) else None
-        except Exception as exc:  # expired, malformed, bad signature: all mean no
-            claims, why = None, str(exc)
-        else:
-            why = "a token string is required"
-        if claims and claims.get("type") != "access":
-            claims, why = None, "an access token is required"
-        if claims and users.is_revoked(self.db, claims["jti"]):
-            claims, why = None, "token has been revoked"
-        if not claims:
-            self.error(f"authentication failed: {why}")
-            self.close_with = (UNAUTHORIZED, "authentication failed")
-            return
-        self.client.user_id = int(claims["sub"])
-        self.reply(type="authenticated", userId=self.client.user_id)
-
-    def _symbol(self, message: dict) -> str | None:
-        symbol = message.get("symbol")
-        if not isinstance(symbol, str) or not SYMBOL_RE.match(symbol.upper()):
-            self.error("'symbol' must be a ticker symbol such as AAPL")
-            return None
-        return symbol.upper()
-
-    def on_subscribe(self, message: dict) -> None:
-        if self.config["WS_REQUIRE_AUTH"] and self.client.user_id is None:
-            return self.error('authenticate first: {"type": "auth", "token": ...}')
-        symbol = self._symbol(message)
-        if symbol is None:
-            return None
-        if symbol not in self.symbols:
-            return self.error(f"unknown symbol {symbol}")
-        limit = self.config["WS_MAX_SUBSCRIPTIONS"]
-        if symbol not in self.client.symbols and len(self.client.symbols) >= limit:
-            return self.error(f"subscription limit reached ({limit}); unsubscribe first")
-        latest = self.hub.subscribe(self.client, symbol)
-        if latest is None:
-            latest = latest_quote_message(self.db, symbol)
-            if latest:
-                self.hub.remember(symbol, latest)
-        self.reply(type="subscribed", symbol=symbol, message=f"Subscribed to {symbol}")
-        if latest:
-            self.client.send([latest])
-        return None
-
-    def on_unsubscribe(self, message: dict) -> None:
-        symbol = self._symbol(message)
-        if symbol is not None:
-            self.hub.unsubscribe(self.client, symbol)
-            self.reply(type="unsubscribed", symbol=symbol, message=f"Unsubscribed from {symbol}")
-
-
-def market_socket(ws) -> None:
-    """This request's thread reads and answers frames; updates are written by the hub."""
-    config, db = current_app.config, current_app.extensions["db"]
-    # a bounded kernel buffer per socket: Linux would grow it to MBs for a slow reader,
-    # so a stalled client would cost memory and never show up as slow
-    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, config["WS_SEND_BUFFER_BYTES"])
-    client = Client(ws, config["WS_QUEUE_SIZE"], config["WS_SEND_TIMEOUT_SECONDS"])
-    session = Session(client, hub(), config, db, known_symbols(db))
-    session.hub.connect(client)
-    silent = 0.0
-    try:
-        while not (client.drop_reason or client.closed or session.close_with):
-            frame = ws.receive(timeout=1.0)
-            if frame is None:
-                if not ws.connected:
-                    break
-                silent += 1.0
-                if silent >= config["WS_IDLE_SECONDS"] and not client.symbols:
-                    session.close_with = (1000, "idle timeout")  # listeners may stay silent
-                continue
-            silent = 0.0
-            session.handle(frame)
-    except ConnectionClosed:
-        pass
-    finally:
-        session.hub.disconnect(client)
-        if client.drop_reason:
-            log.info("dropping a WebSocket client: %s", client.drop_reason)
-        client.finish(*(session.close_with or (1000, "")))

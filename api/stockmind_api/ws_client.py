@@ -1,83 +1,147 @@
-"""One WebSocket connection's outgoing side: frames written without ever blocking.
+"""One open WebSocket after its handshake: its socket, its protocol state, its backlog.
 
-Whoever has something to say (the hub's listener thread for updates, the connection's
-own thread for replies) calls ``send``: the messages are framed and written to the
-non-blocking socket at once, as far as the kernel takes them. What the kernel does not
-take waits in ``pending`` (a bounded number of frames) and the hub retries it when it
-next runs. A client whose backlog passes the bound is dropped: its partly written frame
-is completed, a close frame (1008, the reason) follows, and if even that cannot be
-written within ``send_timeout`` the connection is cut.
+Nobody ever blocks on a client. Whoever has something to say (the hub's listener thread
+for updates, a session thread for replies, the reactor for pongs and closes) calls
+``send``/``close``: frames are written to the non-blocking socket at once, as far as the
+kernel takes them, and the rest waits in ``pending`` (a bounded number of frames) until
+the reactor sees the socket writable. A client whose backlog passes the bound is dropped:
+its partly written frame is completed, a close frame (1008, the reason) follows, and if
+even that is not written within ``send_timeout`` the reactor cuts the connection.
 
-Why not a writer thread per socket: at 1,000 sockets and 10,000 messages a second the
-thread wake-ups and GIL hand-offs cost more than the writes (p99 latency in seconds
-measured); one thread writing to many non-blocking sockets does not.
+Incoming bytes are fed to wsproto by the reactor (``receive``), which answers pings and
+close frames here and hands complete text messages back.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
-import selectors
-import socket
 import threading
 import time
+import uuid
+from collections.abc import Callable
 
-from wsproto.events import CloseConnection, TextMessage
+from wsproto import ConnectionState, WSConnection
+from wsproto.events import (
+    BytesMessage,
+    CloseConnection,
+    Ping,
+    Pong,
+    TextMessage,
+)
+from wsproto.utilities import ProtocolError
 
 TOO_SLOW = 1008
+TOO_BIG = 1009
+PROTOCOL_ERROR = 1002
 
 
 class Client:
-    def __init__(self, ws, max_pending: int, send_timeout: float, user_id: int | None = None):
-        self.ws = ws
+    def __init__(
+        self,
+        sock,
+        conn: WSConnection,
+        address: str,
+        max_pending: int,
+        send_timeout: float,
+        max_message_bytes: int = 4096,
+    ):
+        self.sock, self.conn, self.address = sock, conn, address
+        self.id = uuid.uuid4().hex
         self.max_pending = max_pending
         self.send_timeout = send_timeout
-        self.user_id = user_id
+        self.max_message_bytes = max_message_bytes
+        self.user_id: int | None = None
         self.symbols: set[str] = set()
+        self.session = None  # what the connection has said so far (ws_session.Session)
+        self.inbox: collections.deque[str | bytes] = collections.deque()  # for the session
+        self.handling = False  # a session thread is working through the inbox
         self.drop_reason: str | None = None
-        self.closed = False
+        self.close_code: int | None = None  # set once our close frame is queued
+        self.close_deadline = 0.0
+        self.dead = False  # the socket failed or the peer hung up: nothing more goes out
+        now = time.monotonic()
+        self.last_heard = now  # any frame, pongs included: is the peer alive?
+        self.last_message = now  # an application message: is the connection in use?
+        self.ping_sent: float | None = None
+        self.on_backlog: Callable[[Client], None] = lambda client: None
+        self._partial: list[str | bytes] = []
+        self._partial_size = 0
         self._pending: collections.deque[memoryview] = collections.deque()
         self._lock = threading.Lock()
-        ws.sock.setblocking(False)
+        sock.setblocking(False)
 
     @property
     def backlogged(self) -> bool:
         return bool(self._pending)
 
+    @property
+    def closing(self) -> bool:
+        return self.close_code is not None or self.dead
+
+    @property
+    def finished(self) -> bool:
+        """Nothing left to do but release the socket."""
+        if self.dead:
+            return True
+        if self.close_code is None or self._pending:
+            return False
+        # both close frames exchanged (else the reactor cuts it at close_deadline)
+        return self.conn.state == ConnectionState.CLOSED
+
+    # -- outgoing -----------------------------------------------------------------------
     def send(self, texts: list[str]) -> bool:
-        """Frame and write messages now; False once the client is dropped or closed."""
+        """Frame and write messages now; False once the client is dropped or closing."""
         with self._lock:
-            if self.drop_reason or self.closed:
+            if self.closing:
                 return False
             for text in texts:
-                self._pending.append(memoryview(self.ws.ws.send(TextMessage(data=text))))
+                self._pending.append(memoryview(self.conn.send(TextMessage(data=text))))
             self._flush()
             if len(self._pending) > self.max_pending:
                 self._drop(f"too slow: {len(self._pending)} messages waiting")
                 return False
-            return True
+        return True
+
+    def ping(self) -> None:
+        with self._lock:
+            if not self.closing:
+                self.ping_sent = time.monotonic()
+                self._pending.append(memoryview(self.conn.send(Ping())))
+                self._flush()
 
     def flush(self) -> None:
         with self._lock:
             self._flush()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Queue a close frame after what is pending; the reactor finishes the rest."""
+        with self._lock:
+            self._close(code, reason)
+
+    def drop(self, reason: str) -> None:
+        with self._lock:
+            if not self.closing:
+                self._drop(reason)
 
     def _flush(self) -> None:
         """Write pending frames until the kernel pushes back (caller holds the lock)."""
         while self._pending:
             frame = self._pending[0]
             try:
-                sent = self.ws.sock.send(frame)
+                sent = self.sock.send(frame)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError:
                 self._pending.clear()
-                self.closed = True
+                self.dead = True
                 return
             if sent == len(frame):
                 self._pending.popleft()
             else:
                 self._pending[0] = frame[sent:]
-                return
+                break
+        if self._pending:
+            self.on_backlog(self)
 
     def _drop(self, reason: str) -> None:
         self.drop_reason = reason
@@ -85,29 +149,65 @@ class Client:
             head = self._pending.popleft()
             self._pending.clear()
             self._pending.append(head)
+        self._close(TOO_SLOW, reason)
 
-    def drop(self, reason: str) -> None:
-        with self._lock:
-            if not self.drop_reason:
-                self._drop(reason)
+    def _close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.close_code = code
+        self.close_deadline = time.monotonic() + self.send_timeout
+        if self.conn.state in (ConnectionState.OPEN, ConnectionState.REMOTE_CLOSING):
+            frame = self.conn.send(CloseConnection(code=code, reason=reason[:120]))
+            self._pending.append(memoryview(frame))
+        self._flush()
 
-    def finish(self, code: int = 1000, reason: str = "") -> None:
-        """End the connection: a close frame after what is pending (within the send
-        timeout), then the socket is shut so every thread on it lets go."""
+    # -- incoming -----------------------------------------------------------------------
+    def receive(self, data: bytes) -> list[str | bytes]:
+        """Feed bytes from the socket; returns the complete messages they finish."""
+        complete: list[str | bytes] = []
         with self._lock:
-            if self.drop_reason:
-                code, reason = TOO_SLOW, self.drop_reason
-            if self.ws.connected and not self.closed:
-                close = self.ws.ws.send(CloseConnection(code=code, reason=reason[:120]))
-                self._pending.append(memoryview(close))
-            self.ws.connected = False  # flask-sock will not send a second close
-            self.closed = True
-            deadline = time.monotonic() + self.send_timeout
-            with selectors.DefaultSelector() as sel:
-                sel.register(self.ws.sock, selectors.EVENT_WRITE)
-                while self._pending and time.monotonic() < deadline:
-                    sel.select(max(0.0, deadline - time.monotonic()))
-                    self._flush()
-            if self._pending:  # it never read: cut it
-                with contextlib.suppress(OSError):
-                    self.ws.sock.shutdown(socket.SHUT_RDWR)
+            self.last_heard = time.monotonic()
+            try:
+                self.conn.receive_data(data)
+                for event in self.conn.events():
+                    if isinstance(event, TextMessage | BytesMessage):
+                        message = self._assemble(event)
+                        if message is not None:
+                            complete.append(message)
+                    elif isinstance(event, Ping):
+                        self._pending.append(memoryview(self.conn.send(event.response())))
+                    elif isinstance(event, Pong):
+                        self.ping_sent = None
+                    elif isinstance(event, CloseConnection):
+                        self._answer_close(event)
+            except ProtocolError as exc:
+                self._close(PROTOCOL_ERROR, f"protocol error: {exc}")
+            self._flush()
+        if complete:
+            self.last_message = time.monotonic()
+        return [] if self.closing else complete
+
+    def hung_up(self) -> None:
+        """The peer closed its end (EOF) or the socket failed."""
+        with self._lock:
+            self._pending.clear()
+            self.dead = True
+
+    def _assemble(self, event: TextMessage | BytesMessage) -> str | bytes | None:
+        self._partial.append(event.data)
+        self._partial_size += len(event.data)
+        if self._partial_size > self.max_message_bytes:
+            self._partial, self._partial_size = [], 0
+            self._close(TOO_BIG, f"messages are limited to {self.max_message_bytes} bytes")
+            return None
+        if not event.message_finished:
+            return None
+        parts, self._partial, self._partial_size = self._partial, [], 0
+        return parts[0][:0].join(parts)
+
+    def _answer_close(self, event: CloseConnection) -> None:
+        if self.close_code is None:  # the peer began: answer, then we are done
+            self.close_code = event.code or 1000
+            self.close_deadline = time.monotonic() + self.send_timeout
+            if self.conn.state == ConnectionState.REMOTE_CLOSING:
+                self._pending.append(memoryview(self.conn.send(event.response())))

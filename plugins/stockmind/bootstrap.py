@@ -19,6 +19,7 @@ from stockmind.services import (
     ADMIN_USER,
     SERVICES,
     admin_password,
+    airflow_env,
     airflow_port,
     airflow_ports,
     run_airflow,
@@ -135,6 +136,7 @@ def up(settings: Settings, backfill_days: int = 30, say: Callable[[str], None] =
         "docs_url": f"http://127.0.0.1:{airflow_ports(settings)['docs']}",
         "api_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/api",
         "ws_url": f"ws://127.0.0.1:{airflow_ports(settings)['rest']}/ws/market",
+        "limits": redact(airflow_env(settings)["API_RATE_LIMIT_STORAGE"]),
         "polls_always": settings.polls_always(),
         **summary,
     }
@@ -163,6 +165,7 @@ StockMind is up ({r["seconds"]} s).
   dbt docs      {r["docs_url"]}   (lineage of every model)
   REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
   Live quotes   {r["ws_url"]}   ({QUOTES_DAG} every minute, {hours})
+  Rate limits   {r["limits"]}   (one budget per caller across the API's workers)
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

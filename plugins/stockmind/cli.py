@@ -148,6 +148,14 @@ def cmd_api(args, settings: Settings) -> int:
     return 0  # not reached
 
 
+def cmd_users(args, settings: Settings) -> int:
+    from stockmind.accounts import set_subscription_tier
+
+    changed = set_subscription_tier(args.email, args.tier)
+    print(f"{changed['email']} (id {changed['id']}): {changed['old_tier']} -> {changed['tier']}")
+    return 0
+
+
 def cmd_platform(args, settings: Settings) -> int:
     from stockmind import bootstrap
 
@@ -191,9 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     api.add_argument("--workers", type=int, help="gunicorn workers (API_WORKERS, default 2)")
-    api.add_argument(
-        "--threads", type=int, help="threads per worker; one per open WebSocket (API_THREADS, 64)"
-    )
+    api.add_argument("--threads", type=int, help="threads per worker (API_THREADS, default 64)")
+
+    users = sub.add_parser("users", help="operator actions on API accounts")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    tier = users_sub.add_parser("set-tier", help="set a subscription tier (it sets rate limits)")
+    tier.add_argument("email")
+    tier.add_argument("tier", choices=["basic", "premium", "pro"])
 
     dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
@@ -208,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         handlers = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}
-        handler = {**handlers, "api": cmd_api}.get(args.command, cmd_platform)
+        handler = {**handlers, "api": cmd_api, "users": cmd_users}.get(args.command, cmd_platform)
         return handler(args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

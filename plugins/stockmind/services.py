@@ -2,8 +2,10 @@
 
 Airflow is configured only through environment variables built here, so the CLI, the
 services and the tests agree on one AIRFLOW_HOME, one metadata database and one DAG
-folder.  Services run as separate process groups (api-server, scheduler, dag-processor)
-with pid files and logs under ``.local``; ``down`` stops them by group.
+folder.  Services run as separate process groups (redis, api-server, scheduler,
+dag-processor, dbt-docs, rest-api) with pid files and logs under ``.local``; ``down``
+stops them by group. Redis holds the REST API's rate-limit counters and WebSocket caps,
+so every gunicorn worker (and a restart) sees one budget per caller.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +26,7 @@ from stockmind.db import local_dsn, sqlalchemy_url, warehouse_dsn, with_database
 from stockmind.localpg import free_port
 from stockmind.settings import Settings
 
-SERVICES = ("api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
+SERVICES = ("redis", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
 ADMIN_USER = "admin"
 
 
@@ -37,23 +40,32 @@ def state_secret(path: Path, make=lambda: secrets.token_urlsafe(24)) -> str:
 
 
 #: Ports Airflow's processes listen on, with the defaults tried first.
-PORT_DEFAULTS = {"api": 8080, "log_server": 8793, "health": 8974, "docs": 8081, "rest": 8000}
+PORT_DEFAULTS = {
+    "api": 8080,
+    "log_server": 8793,
+    "health": 8974,
+    "docs": 8081,
+    "rest": 8000,
+    "redis": 6379,
+}
 
 
 def airflow_ports(settings: Settings) -> dict[str, int]:
-    """Free ports chosen once per STOCKMIND_HOME (two checkouts can run side by side)."""
+    """Free ports chosen once per STOCKMIND_HOME (two checkouts can run side by side);
+    a port a newer version added is chosen without moving the others."""
     path = settings.airflow_home / "ports.json"
-    if path.exists():
-        known = json.loads(path.read_text())
-        if set(PORT_DEFAULTS) <= set(known):
-            return known
+    known = json.loads(path.read_text()) if path.exists() else {}
+    if set(PORT_DEFAULTS) <= set(known):
+        return known
     preferred = dict(
         PORT_DEFAULTS,
         api=int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")),
         rest=int(os.environ.get("API_PORT", "8000")),
     )
-    ports: dict[str, int] = {}
+    ports: dict[str, int] = {k: v for k, v in known.items() if k in PORT_DEFAULTS}
     for name, port in preferred.items():
+        if name in ports:
+            continue
         chosen = free_port(port)
         while chosen in ports.values():
             chosen = free_port(0)
@@ -65,6 +77,33 @@ def airflow_ports(settings: Settings) -> dict[str, int]:
 
 def airflow_port(settings: Settings) -> int:
     return airflow_ports(settings)["api"]
+
+
+def redis_url(settings: Settings) -> str:
+    """The local Redis of ``make up`` (password in a 0600 file under the local state)."""
+    password = state_secret(settings.home / "redis" / "password")
+    return f"redis://:{password}@127.0.0.1:{airflow_ports(settings)['redis']}/0"
+
+
+def redis_command(settings: Settings) -> list[str]:
+    """Debian's redis-server on loopback with a password and no persistence (counters
+    and caps are short-lived: a restart forgets them, which is safe)."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        raise RuntimeError(
+            "redis-server not found: install Debian's redis-server (make up does this as "
+            "root), or set API_RATE_LIMIT_STORAGE to an existing Redis"
+        )
+    home = settings.home / "redis"
+    home.mkdir(parents=True, exist_ok=True)
+    conf = home / "redis.conf"
+    conf.write_text(
+        f"port {airflow_ports(settings)['redis']}\nbind 127.0.0.1\nprotected-mode yes\n"
+        f'requirepass {state_secret(home / "password")}\nsave ""\nappendonly no\n'
+        f"dir {home}\ndaemonize no\n"
+    )
+    conf.chmod(0o600)
+    return [binary, str(conf)]
 
 
 def admin_password(settings: Settings) -> str:
@@ -127,6 +166,9 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             "DO_NOT_TRACK": "true",
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            # the REST API: its port (its own origins for CORS) and its counters' storage
+            "API_PORT": str(ports["rest"]),
+            "API_RATE_LIMIT_STORAGE": env.get("API_RATE_LIMIT_STORAGE") or redis_url(settings),
         }
     )
     bin_dir = str(Path(sys.executable).parent)
@@ -170,18 +212,21 @@ def service_command(settings: Settings, name: str) -> list[str]:
         return [sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "-d", str(target)]
     if name == "rest-api":
         return api_command(f"127.0.0.1:{airflow_ports(settings)['rest']}")
+    if name == "redis":
+        return redis_command(settings)
     return [airflow_bin(), name]
 
 
 def api_command(bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
-    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool).
+    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool; its
+    own errors, such as an over-long request line, answer in the JSON envelope).
 
-    Sizing (``API_WORKERS`` × ``API_THREADS``, default 2 × 64): every open WebSocket holds
-    one thread of its worker for its lifetime, HTTP requests hold one while they run, so
-    threads per worker ≥ sockets per worker + concurrent requests, with headroom (the
-    kernel does not balance connections evenly between workers). 1,000 sockets were
-    measured on 2 × 700 (docs/benchmarks.md). The app writes its own JSON access log to
-    stderr (gunicorn's would be a duplicate)."""
+    Sizing (``API_WORKERS`` × ``API_THREADS``, default 2 × 64): threads serve HTTP
+    requests only. A WebSocket holds a thread just for its handshake; after it, each
+    worker's reactor thread serves all its sockets (``stockmind_api.ws_reactor``), so open
+    sockets never take threads from HTTP (1,000 measured on the default 2 × 64,
+    docs/benchmarks.md). The app writes its own JSON access log to stderr (gunicorn's
+    would be a duplicate)."""
     workers = workers or int(os.environ.get("API_WORKERS", "2"))
     threads = threads or int(os.environ.get("API_THREADS", "64"))
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
@@ -193,10 +238,10 @@ def api_command(bind: str, workers: int | None = None, threads: int | None = Non
         str(workers),
         "--threads",
         str(threads),
-        "--worker-class",
-        "gthread",
+        "--worker-class",  # gthread, with its own error pages in the API's JSON envelope
+        "stockmind_api.server.EnvelopeThreadWorker",
         "--graceful-timeout",
-        "5",  # open WebSockets would hold a stopping worker; clients reconnect
+        "5",
         "stockmind_api:create_app()",
     ]
 
