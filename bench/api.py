@@ -8,7 +8,9 @@ Then, for ``GET /api/market/stock/AAPL`` and ``GET /api/market/scanner``:
   keep-alive connections (their own CPU cost then lowers the figures);
 * pgbench with the endpoint's statements, recorded from the API's own pool: the database
   alone, the ceiling the API can approach;
-* the framework floor: a 404 through every middleware, no database.
+* the framework floor: a 404 through every middleware, no database;
+* ``stock`` once more as ``make up`` really serves it: rate limits on, their counters in a
+  local Redis (started as ``make up`` starts it), under a budget no client exhausts.
 
 Usage: ``python bench/api.py [--clients 64] [--seconds 30] [--write docs/benchmarks.md]``.
 """
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from common import throwaway_warehouse, write_section
@@ -35,7 +38,8 @@ from stockmind.localpg import bin_dir, free_port
 from stockmind.pool import Pool
 from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
-from stockmind.services import api_command
+from stockmind.services import api_command, redis_command, redis_url
+from stockmind.settings import Settings
 from stockmind.transform import run_dbt
 from stockmind.universe import resolve_universe
 from stockmind_api import market_queries
@@ -197,26 +201,13 @@ def main() -> int:
         refresh_profiles(symbols, provider, dsn=dsn)
         run_dbt(["build"], dsn=dsn, capture_output=True)
         sql = endpoint_sql(dsn)
-        port = free_port(18000)
         env = dict(
             os.environ, DATABASE_URL=dsn, API_RATE_LIMIT_ENABLED="false", API_DB_POOL_MAX="32"
         )
-        command = api_command(f"127.0.0.1:{port}", args.workers, args.threads)
+        command = api_command("127.0.0.1:0", args.workers, args.threads)
         args.workers = command[command.index("--workers") + 1]  # the defaults, for the report
         args.threads = command[command.index("--threads") + 1]
-        server_log = open(Path(tempfile.gettempdir()) / "stockmind-bench-api.log", "w")  # noqa: SIM115
-        server = subprocess.Popen(
-            command, env=env, stdout=server_log, stderr=server_log, start_new_session=True
-        )
-        try:
-            for _ in range(60):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/api/health"
-                    )
-                    break
-                except OSError:
-                    time.sleep(0.5)
+        with serve(args, env) as port:
             generate(port, FLOOR_PATH, 8, 2)  # warm-up: every worker thread connected
             floor = generate(port, FLOOR_PATH, args.clients, args.seconds / 2)
             for name, path in ENDPOINTS.items():
@@ -226,10 +217,16 @@ def main() -> int:
                     "few": generate(port, path, LOW_CONCURRENCY, args.seconds / 3),
                     "pg": pgbench(dsn, sql[name], args.clients, args.seconds),
                 }
-        finally:
-            os.killpg(server.pid, 15)
-            server.wait(timeout=30)
-            server_log.close()
+        with local_redis() as redis_url:
+            limited = dict(
+                env,
+                API_RATE_LIMIT_ENABLED="true",
+                API_RATE_LIMIT_STORAGE=redis_url,
+                API_RATE_LIMIT_ANON="1000000000/hour",
+            )
+            with serve(args, limited) as port:
+                generate(port, ENDPOINTS["stock"], 8, 2)
+                results["limited"] = generate(port, ENDPOINTS["stock"], args.clients, args.seconds)
     report = render(args, results, floor, "wrk" if generate is wrk else "a Python load generator")
     print(report)
     if args.write:
@@ -237,8 +234,48 @@ def main() -> int:
     return 0
 
 
+@contextmanager
+def serve(args, env: dict):
+    """The ``make up`` server command on a free port, until the block ends."""
+    port = free_port(18000)
+    command = api_command(f"127.0.0.1:{port}", args.workers, args.threads)
+    server_log = open(Path(tempfile.gettempdir()) / "stockmind-bench-api.log", "a")  # noqa: SIM115
+    server = subprocess.Popen(
+        command, env=env, stdout=server_log, stderr=server_log, start_new_session=True
+    )
+    try:
+        for _ in range(60):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
+                    "GET", "/api/health"
+                )
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield port
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        server_log.close()
+
+
+@contextmanager
+def local_redis():
+    """A Redis started as ``make up`` starts it (the platform's command), in a temp home."""
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home))
+        server = subprocess.Popen(redis_command(settings), stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            yield redis_url(settings)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
 def render(args, results: dict, floor: dict, generator: str) -> str:
     rows = []
+    limited = results.pop("limited")
     for name, r in results.items():
         api, few, pg = r["api"], r["few"], r["pg"]
         rows.append(
@@ -262,6 +299,12 @@ prepared — the database alone, the ceiling. The last column repeats the API ru
 
 Framework floor, same server and clients: `GET {FLOOR_PATH}` (the 404 envelope through
 every middleware, no database) {floor["rps"]:,.0f} req/s, p99 {floor["p99"]:.1f} ms.
+
+As `make up` serves it — rate limits on, one budget per caller counted in Redis (a
+round trip per request), a budget no client exhausts: `GET {ENDPOINTS["stock"]}`
+{limited["rps"]:,.0f} req/s (**{limited["rps"] / results["stock"]["api"]["rps"]:.2f}×** the
+run above without limits), p50 {limited["p50"]:.1f} ms, p99 {limited["p99"]:.1f} ms,
+{limited["errors"]} errors.
 
 Targets: p99 < 20 ms, 0 errors, throughput ≥ 0.3× pgbench. With {args.clients} clients
 that never pause (a closed loop), latency is clients ÷ throughput (Little's law): p99

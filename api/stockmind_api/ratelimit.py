@@ -31,6 +31,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from stockmind_api.errors import error_body
+from stockmind_api.ratelimit_storage import storage_uri
 from stockmind_api.security import verified_caller
 
 log = logging.getLogger("stockmind_api.ratelimit")
@@ -90,7 +91,7 @@ def init_ratelimit(app: Flask) -> Limiter:
         key_func=caller_key,
         app=app,
         application_limits=[limit_for_caller],  # one budget across all routes
-        storage_uri=config["RATE_LIMIT_STORAGE"],
+        storage_uri=storage_uri(config["RATE_LIMIT_STORAGE"]),  # Redis: one trip a request
         storage_options={"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
         in_memory_fallback_enabled=True,
         headers_enabled=True,
