@@ -201,8 +201,12 @@ def main() -> int:
         refresh_profiles(symbols, provider, dsn=dsn)
         run_dbt(["build"], dsn=dsn, capture_output=True)
         sql = endpoint_sql(dsn)
-        env = dict(
-            os.environ, DATABASE_URL=dsn, API_RATE_LIMIT_ENABLED="false", API_DB_POOL_MAX="32"
+        env = dict(  # every wrk connection comes from loopback: no per-address bound
+            os.environ,
+            DATABASE_URL=dsn,
+            API_RATE_LIMIT_ENABLED="false",
+            API_DB_POOL_MAX="32",
+            API_MAX_CONNECTIONS_PER_IP=str(args.clients * 4),
         )
         command = api_command("127.0.0.1:0", args.workers, args.threads)
         args.workers = command[command.index("--workers") + 1]  # the defaults, for the report

@@ -118,6 +118,7 @@ def main() -> int:
             API_RATE_LIMIT_ENABLED="false",
             API_ACCESS_LOG="false",
             WS_MAX_PER_IP=str(args.clients * 2),
+            API_MAX_CONNECTIONS_PER_IP=str(args.clients * 2),
         )
         log = open(Path(tempfile.gettempdir()) / "stockmind-bench-ws.log", "w")  # noqa: SIM115
         command = api_command(f"127.0.0.1:{port}", args.workers, args.threads)

@@ -3,6 +3,7 @@
 from its own loopback address (127.0.0.x), so budgets per address stay apart."""
 
 import concurrent.futures
+import contextlib
 import http.client
 import json
 import os
@@ -196,15 +197,17 @@ def test_password_guessing_gets_429_not_more_guesses(server):
         if status == 429:
             assert int(headers["Retry-After"]) > 0
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
-    # locked for now, even with the right password, from anywhere
-    status, _, body = call(
-        base,
-        "POST",
-        "/api/auth/login",
-        {"email": "VICTIM@example.com", "password": PASSWORD},
-        ip="127.0.0.63",
-    )
-    assert status == 429 and "locked" in body["message"]
+    # locked for now, even with the right password, from anywhere, however it is spelled
+    # ("vİctim": PostgreSQL's lower() finds the account, Python's lower() differs)
+    for spelling in ("VICTIM@example.com", "v\u0130ctim@example.com"):
+        status, _, body = call(
+            base,
+            "POST",
+            "/api/auth/login",
+            {"email": spelling, "password": PASSWORD},
+            ip="127.0.0.63",
+        )
+        assert status == 429 and "locked" in body["message"], (spelling, body)
 
 
 def test_a_successful_login_resets_the_failure_count(server):
@@ -414,3 +417,77 @@ def _threads(pid):
     import psutil
 
     return psutil.Process(pid).num_threads()
+
+
+MASK = b"\x00\x00\x00\x00"  # a client's frames are masked; a zero mask keeps bytes as they are
+
+
+def test_a_protocol_error_closes_with_1002_and_stops_reading(server):
+    base, _, _ = server
+    client = RawSocket(base, ip="127.0.0.53")
+    client.sock.sendall(b"\xf1\x80" + MASK)  # reserved bits set: not a frame we can parse
+    sent = 0
+    with pytest.raises(OSError):  # the server cuts a peer that keeps sending
+        while sent < 50_000_000:
+            client.sock.sendall(b"\0" * 65536)
+            sent += 65536
+    assert sent < 5_000_000, f"{sent:,} bytes were taken after the protocol error"
+    closed = client.close_event() or client.wait_for(wse.CloseConnection, timeout=2)
+    assert closed is None or closed.code == 1002  # said, unless the reset overtook it
+
+
+def test_pings_it_never_reads_the_answers_to_get_it_dropped(server):
+    base, _, _ = server
+    client = RawSocket(base, ip="127.0.0.54")
+    client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        while time.monotonic() - started < 30:
+            client.sock.sendall((b"\x89\xfd" + MASK + b"p" * 125) * 500)
+    assert time.monotonic() - started < 30  # dropped once its pongs pile up
+
+
+def test_a_message_in_endless_empty_fragments_is_refused(server):
+    base, _, _ = server
+    client = RawSocket(base, ip="127.0.0.55")
+    client.sock.sendall(b"\x01\x80" + MASK + (b"\x00\x80" + MASK) * 100)
+    closed = client.wait_for(wse.CloseConnection, timeout=5)
+    assert closed is not None and closed.code == 1009
+
+
+def test_a_malformed_handshake_key_is_a_400(server):
+    base, _, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), 5) as sock:
+        sock.sendall(
+            b"GET /ws/market HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: bad\r\n\r\n"
+        )
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400") and b"Sec-WebSocket-Key" in answer
+
+
+def test_half_sent_requests_cannot_take_every_thread(server):
+    base, _, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    slow = []
+    for _ in range(300):  # slowloris: a request line, then nothing
+        sock = socket.create_connection((host, int(port)), 5, source_address=("127.0.0.90", 0))
+        sock.sendall(b"GET /api/health HTTP/1.1\r\n")
+        slow.append(sock)
+    try:
+        timings = []
+        for _ in range(50):
+            started = time.perf_counter()
+            assert call(base, "GET", "/api/health", ip="127.0.0.91")[0] == 200
+            timings.append(time.perf_counter() - started)
+        assert max(timings) < 1.0, f"slowest health check {max(timings):.2f} s"
+        refused = 0
+        for sock in slow:
+            sock.settimeout(0.05)
+            with contextlib.suppress(TimeoutError, OSError):
+                refused += sock.recv(4096).startswith(b"HTTP/1.1 429")
+        assert refused >= 300 - 2 * 16  # 16 per address per worker may wait
+    finally:
+        for sock in slow:
+            sock.close()

@@ -7,17 +7,30 @@ of this API parse every answer as JSON. ``api_command`` starts gunicorn with
 
 gunicorn keeps deciding the status and reason (and keeps its warning and access log):
 its HTML page is written to a stand-in socket, and only the status line is kept from it.
+
+Slow clients: gthread gives every accepted connection a thread and, once a first byte
+has come, reads the rest with no time limit, so ~300 connections that send half a
+request (slowloris) held every thread and HTTP stopped. Two bounds here: each socket gets
+kernel read and write timeouts (``API_SOCKET_TIMEOUT_SECONDS``, 10 s per call), and one
+address may hold at most ``API_MAX_CONNECTIONS_PER_IP`` (16) connections per worker —
+one more is answered 429 and closed at once. A WebSocket leaves this count when it is
+handed to the reactor (it has caps of its own). Many addresses at once are a job for a
+reverse proxy with header timeouts in front (docs/security.md).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import socket
+import struct
+from collections import Counter
 from typing import Any
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from stockmind_api.errors import error_body
 
@@ -70,8 +83,81 @@ def envelope_response(status: int, reason: str, exc: BaseException) -> bytes:
     return head.encode("latin-1") + body
 
 
+class _CountedConn(TConn):
+    """A connection that gives its address's slot back when gunicorn closes it."""
+
+    def __init__(self, *args, release) -> None:
+        super().__init__(*args)
+        self._release = release
+
+    def close(self, graceful: bool = False) -> None:
+        release, self._release = self._release, None
+        if release:
+            release()
+        super().close(graceful)
+
+
 class EnvelopeThreadWorker(ThreadWorker):
-    """gunicorn's gthread worker answering the requests it refuses itself in JSON."""
+    """gunicorn's gthread worker answering the requests it refuses itself in JSON, with
+    bounds on slow clients (see the module's docstring)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # behind a trusted proxy every connection is the proxy's: its timeouts take over
+        behind_proxy = int(os.environ.get("API_PROXY_HOPS", "0")) > 0
+        default = "1000000" if behind_proxy else "16"
+        self.per_address = int(os.environ.get("API_MAX_CONNECTIONS_PER_IP", default))
+        seconds = float(os.environ.get("API_SOCKET_TIMEOUT_SECONDS", "10"))
+        self.timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
+        self.open_by_address: Counter[str] = Counter()
+
+    def accept(self, listener) -> None:
+        """gthread's accept, with the per-address bound and the kernel timeouts (runs on
+        the worker's main thread, like every change to the counts)."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        address = client_addr[0] if isinstance(client_addr, tuple) else str(client_addr)
+        if self.open_by_address[address] >= self.per_address:
+            self._refuse(client_sock, address)
+            return
+        self.open_by_address[address] += 1
+        self.nr_conns += 1
+        client_sock.setblocking(True)
+        for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            client_sock.setsockopt(socket.SOL_SOCKET, option, self.timeval)
+        conn = _CountedConn(
+            self.cfg,
+            client_sock,
+            client_addr,
+            listener.getsockname(),
+            release=lambda: self._release(address),
+        )
+        self.enqueue_req(conn)
+
+    def _release(self, address: str) -> None:
+        self.open_by_address[address] -= 1
+        if self.open_by_address[address] <= 0:
+            del self.open_by_address[address]
+
+    def _refuse(self, client_sock: socket.socket, address: str) -> None:
+        body = json.dumps(
+            error_body(429, f"too many open connections from {address} ({self.per_address})")
+        ).encode()
+        head = (
+            "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            client_sock.setblocking(False)
+            client_sock.send(head.encode("latin-1") + body)
+        except OSError:
+            pass
+        finally:
+            client_sock.close()
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         captured = _CapturedSocket(client)

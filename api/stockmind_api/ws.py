@@ -31,6 +31,7 @@ updates.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import socket
@@ -131,6 +132,7 @@ class Connections:
                     client.close(1011, "internal error")
 
     def closed(self, client: Client) -> None:
+        client.released = True
         self.hub.disconnect(client)
         self.caps.release(f"ws:ip:{client.address}", client.id)
         if client.user_id is not None:
@@ -192,6 +194,12 @@ def market_socket() -> Response:
 
 def handshake(environ: dict) -> WSConnection:
     """wsproto's server side of the opening handshake, from the WSGI environ."""
+    try:  # RFC 6455: the key is 16 random bytes in base64 (wsproto does not check)
+        key_ok = len(base64.b64decode(environ.get("HTTP_SEC_WEBSOCKET_KEY", ""), validate=True))
+    except ValueError:
+        key_ok = 0
+    if key_ok != 16:
+        raise BadRequest("Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455)")
     lines = [f"GET {environ.get('PATH_INFO', '/')} HTTP/1.1"]
     for key, value in environ.items():
         if key.startswith("HTTP_"):

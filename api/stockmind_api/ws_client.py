@@ -33,6 +33,8 @@ from wsproto.utilities import ProtocolError
 TOO_SLOW = 1008
 TOO_BIG = 1009
 PROTOCOL_ERROR = 1002
+MAX_FRAGMENTS = 64  # frames one message may arrive in (empty ones count too)
+MAX_BYTES_WHILE_CLOSING = 65536  # read after our close frame, waiting for the peer's
 
 
 class Client:
@@ -59,6 +61,7 @@ class Client:
         self.close_code: int | None = None  # set once our close frame is queued
         self.close_deadline = 0.0
         self.dead = False  # the socket failed or the peer hung up: nothing more goes out
+        self.released = False  # the reactor has let it go (and its caps)
         now = time.monotonic()
         self.last_heard = now  # any frame, pongs included: is the peer alive?
         self.last_message = now  # an application message: is the connection in use?
@@ -66,6 +69,7 @@ class Client:
         self.on_backlog: Callable[[Client], None] = lambda client: None
         self._partial: list[str | bytes] = []
         self._partial_size = 0
+        self._read_while_closing = 0
         self._pending: collections.deque[memoryview] = collections.deque()
         self._lock = threading.Lock()
         sock.setblocking(False)
@@ -163,10 +167,20 @@ class Client:
 
     # -- incoming -----------------------------------------------------------------------
     def receive(self, data: bytes) -> list[str | bytes]:
-        """Feed bytes from the socket; returns the complete messages they finish."""
+        """Feed bytes from the socket; returns the complete messages they finish.
+
+        Once closing, only the peer's close frame is of interest: what comes meanwhile is
+        bounded (a peer that keeps sending after a protocol error would otherwise pile up
+        in wsproto's buffer, which stops parsing at the error)."""
         complete: list[str | bytes] = []
         with self._lock:
             self.last_heard = time.monotonic()
+            if self.closing:
+                self._read_while_closing += len(data)
+                if self._read_while_closing > MAX_BYTES_WHILE_CLOSING:
+                    self._pending.clear()
+                    self.dead = True  # it will not stop: cut it
+                    return []
             try:
                 self.conn.receive_data(data)
                 for event in self.conn.events():
@@ -176,10 +190,14 @@ class Client:
                             complete.append(message)
                     elif isinstance(event, Ping):
                         self._pending.append(memoryview(self.conn.send(event.response())))
+                        if len(self._pending) > self.max_pending:  # pings it never reads
+                            self._drop(f"too slow: {len(self._pending)} frames waiting")
+                            break
                     elif isinstance(event, Pong):
                         self.ping_sent = None
                     elif isinstance(event, CloseConnection):
                         self._answer_close(event)
+                        break  # nothing after a close counts
             except ProtocolError as exc:
                 self._close(PROTOCOL_ERROR, f"protocol error: {exc}")
             self._flush()
@@ -196,9 +214,12 @@ class Client:
     def _assemble(self, event: TextMessage | BytesMessage) -> str | bytes | None:
         self._partial.append(event.data)
         self._partial_size += len(event.data)
-        if self._partial_size > self.max_message_bytes:
+        if self._partial_size > self.max_message_bytes or len(self._partial) > MAX_FRAGMENTS:
             self._partial, self._partial_size = [], 0
-            self._close(TOO_BIG, f"messages are limited to {self.max_message_bytes} bytes")
+            self._close(
+                TOO_BIG,
+                f"messages are limited to {self.max_message_bytes} bytes in {MAX_FRAGMENTS} frames",
+            )
             return None
         if not event.message_finished:
             return None
@@ -206,7 +227,11 @@ class Client:
         return parts[0][:0].join(parts)
 
     def _answer_close(self, event: CloseConnection) -> None:
-        if self.close_code is None:  # the peer began: answer, then we are done
+        if self.conn.state == ConnectionState.OPEN:
+            # not the peer's close: wsproto's word for a frame it could not parse (it
+            # stops parsing there); say so with our own close frame
+            self._close(event.code or PROTOCOL_ERROR, f"protocol error: {event.reason}")
+        elif self.close_code is None:  # the peer began: answer, then we are done
             self.close_code = event.code or 1000
             self.close_deadline = time.monotonic() + self.send_timeout
             if self.conn.state == ConnectionState.REMOTE_CLOSING:

@@ -67,10 +67,13 @@ class Session:
             return self.client.close(UNAUTHORIZED, "authentication failed")
         user_id = int(claims["sub"])
         limit = self.config["WS_MAX_PER_USER"]
+        self.client.user_id = user_id  # first: a close from now on releases the slot
         if not self.caps.acquire(f"ws:user:{user_id}", self.client.id, limit):
+            self.client.user_id = None
             self.error(f"too many open connections for this user (limit {limit})")
             return self.client.close(TOO_MANY, f"too many connections for this user ({limit})")
-        self.client.user_id = user_id
+        if self.client.released:  # it closed while we counted it: give the slot back
+            self.caps.release(f"ws:user:{user_id}", self.client.id)
         return self.reply(type="authenticated", userId=user_id)
 
     def _symbol(self, message: dict) -> str | None:
