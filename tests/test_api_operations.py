@@ -54,3 +54,15 @@ def test_metrics_request_ids_and_cors(app):
         in metrics
     )
     assert "stockmind_api_request_seconds_bucket" in metrics
+
+
+def test_the_docs_page_loads_nothing_from_the_internet(app):
+    client = app.test_client()
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "http://" not in page and "https://" not in page  # no CDN
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f"/api/docs/assets/{asset}" in page
+        reply = client.get(f"/api/docs/assets/{asset}")
+        assert reply.status_code == 200 and len(reply.data) > 10_000
+        reply.close()
+    assert client.get("/api/docs/assets/../config.py").status_code == 404

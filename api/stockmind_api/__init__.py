@@ -11,6 +11,7 @@ from stockmind.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from stockmind_api.config import Config
+from stockmind_api.docs_assets import init_docs_assets
 from stockmind_api.errors import register_error_handlers
 from stockmind_api.operations import init_operations
 from stockmind_api.ratelimit import init_ratelimit
@@ -40,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
     init_security(app)
     init_operations(app)
     init_ratelimit(app)
+    init_docs_assets(app)
     from stockmind_api.analytics import blp as analytics_blp
     from stockmind_api.auth import blp as auth_blp
     from stockmind_api.health import blp as health_blp

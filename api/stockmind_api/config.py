@@ -9,6 +9,8 @@ from stockmind.db import warehouse_dsn
 from stockmind.services import state_secret
 from stockmind.settings import get_settings
 
+from stockmind_api.docs_assets import ASSETS_URL
+
 
 class Config:
     """Read once at app creation. Every value has an environment variable."""
@@ -19,7 +21,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_SWAGGER_UI_URL = ASSETS_URL  # from an installed package, never a CDN
     JSON_SORT_KEYS = False
 
     def __init__(self) -> None:

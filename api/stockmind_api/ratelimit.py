@@ -10,8 +10,9 @@
 * The sign-in endpoints have budgets of their own (``RATE_LIMIT_AUTH``), per address and
   per account, and failed logins lock the account for the rest of a window after five
   (``throttle``/``count_login_failure``): password guessing gets 429, not more guesses.
-* Exempt: CORS preflights, ``/api/health`` (monitors), ``/metrics`` and WebSocket
-  handshakes (capped by concurrent connections per address and user instead).
+* Exempt: CORS preflights, ``/api/health`` (monitors), ``/metrics``, Swagger UI's static
+  files and WebSocket handshakes (capped by concurrent connections per address and user
+  instead).
 * A 429 says when to come back: ``Retry-After`` and ``data.retryAfter`` (seconds);
   ``Retry-After`` is sent on 429s only.
 """
@@ -37,7 +38,7 @@ from stockmind_api.security import verified_caller
 log = logging.getLogger("stockmind_api.ratelimit")
 # monitors; scrapers; WebSocket handshakes (capped per address and user instead: a page
 # that reconnects must not spend its request budget)
-EXEMPT_ENDPOINTS = {"health.health", "metrics", "market_socket"}
+EXEMPT_ENDPOINTS = {"health.health", "metrics", "market_socket", "docs_assets"}
 _fallback = FixedWindowRateLimiter(MemoryStorage())  # when the shared storage is down
 
 
