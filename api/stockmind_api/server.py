@@ -3,7 +3,7 @@
 A request gunicorn refuses before Flask sees it (an over-long request line, too many or
 too large headers, a malformed request) used to get gunicorn's HTML error page; clients
 of this API parse every answer as JSON. ``api_command`` starts gunicorn with
-``--worker-class stockmind_api.server.EnvelopeThreadWorker`` (``WORKER_CLASS``).
+``--worker-class stockmind_api.server.EnvelopeThreadWorker``.
 
 gunicorn keeps deciding the status and reason (and keeps its warning and access log):
 its HTML page is written to a stand-in socket, and only the status line is kept from it.
@@ -34,7 +34,6 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from stockmind_api.errors import error_body
 
-WORKER_CLASS = "stockmind_api.server.EnvelopeThreadWorker"
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)\r\n")
 _DETAIL_CHARS = 200  # the refused request's text in the message, at most
 

@@ -122,11 +122,6 @@ class Client:
         with self._lock:
             self._close(code, reason)
 
-    def drop(self, reason: str) -> None:
-        with self._lock:
-            if not self.closing:
-                self._drop(reason)
-
     def _flush(self) -> None:
         """Write pending frames until the kernel pushes back (caller holds the lock)."""
         while self._pending:
