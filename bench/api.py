@@ -33,14 +33,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common import throwaway_warehouse, write_section
+from stockmind.dbt_runner import run_dbt
 from stockmind.ingest import ingest_prices
-from stockmind.localpg import bin_dir, free_port
+from stockmind.platform.airflow_env import redis_url
+from stockmind.platform.postgres_cluster import bin_dir, free_port
+from stockmind.platform.processes import api_command, redis_command
 from stockmind.pool import Pool
 from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
-from stockmind.services import api_command, redis_command, redis_url
 from stockmind.settings import Settings
-from stockmind.transform import run_dbt
 from stockmind.universe import resolve_universe
 from stockmind_api import market_queries
 

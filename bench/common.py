@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stockmind import migrate
 from stockmind.db import create_database, drop_database, local_dsn, normalize_dsn, with_database
-from stockmind.localpg import LocalCluster
+from stockmind.platform.postgres_cluster import LocalCluster
 from stockmind.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent

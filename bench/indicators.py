@@ -24,9 +24,9 @@ import psycopg2
 from common import shared_file, throwaway_warehouse, write_section
 from sqlalchemy import create_engine
 from stockmind.db import sqlalchemy_url
+from stockmind.dbt_runner import model_seconds, run_dbt
 from stockmind.ingest import ingest_prices
 from stockmind.providers.csv import CsvProvider
-from stockmind.transform import model_seconds, run_dbt
 
 SELECT = ["run", "--select", "+fct_indicators_daily"]
 

@@ -154,7 +154,7 @@ def render(r: dict) -> str:
 
 Measured by `bench/ingest.py` on {dt.date.today()}, {platform.machine()},
 {os.cpu_count()} cores, PostgreSQL from the project-local cluster (default settings of
-`stockmind/localpg.py`: fsync on, synchronous commit on).  Ratios compare runs made in the
+`stockmind/platform/postgres_cluster.py`: fsync on, synchronous commit on).  Ratios compare runs made in the
 same process, on the same table, from the same in-memory DataFrame; times are medians of
 {r["repeat"]} runs (to_sql: one run).
 

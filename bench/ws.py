@@ -33,10 +33,10 @@ from pathlib import Path
 from common import throwaway_warehouse, write_section
 from stockmind import events
 from stockmind.db import connect
-from stockmind.localpg import free_port
+from stockmind.platform.postgres_cluster import free_port
+from stockmind.platform.processes import api_command
 from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
-from stockmind.services import api_command
 from stockmind.universe import resolve_universe
 
 HERE = Path(__file__).resolve().parent

@@ -3,7 +3,7 @@
 
 Daily housekeeping that TimescaleDB's policies would do by themselves: on plain
 PostgreSQL, drop the monthly partitions of `raw.quotes_minute` that lie wholly before the
-retention horizon (3 months; `stockmind/storage.py`). The minute poll adds ~4 million
+retention horizon (3 months; `stockmind/partitioning.py`). The minute poll adds ~4 million
 rows a month for the S&P 500, so this keeps the table at a steady size. Dropping a
 partition is instant and leaves no vacuum debt; on TimescaleDB the task does nothing.
 

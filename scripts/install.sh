@@ -21,7 +21,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# 1. PostgreSQL server (the project starts its own cluster; see stockmind/localpg.py)
+# 1. PostgreSQL server (the project starts its own cluster; see stockmind/platform/postgres_cluster.py)
 if [ -z "${DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql postgresql-contrib
 fi

@@ -29,7 +29,7 @@ _state: dict[str, str] = {}
 
 def _server_dsn() -> str:
     from stockmind.db import local_dsn, normalize_dsn, with_database
-    from stockmind.localpg import LocalCluster
+    from stockmind.platform.postgres_cluster import LocalCluster
     from stockmind.settings import get_settings
 
     settings = get_settings()
@@ -82,7 +82,7 @@ def pytest_unconfigure(config) -> None:
         drop_database(_state["airflow_db"])
         shutil.rmtree(_state["airflow_home"], ignore_errors=True)
     if _state.get("started_cluster"):
-        from stockmind.localpg import LocalCluster
+        from stockmind.platform.postgres_cluster import LocalCluster
         from stockmind.settings import get_settings
 
         LocalCluster(get_settings()).stop()
@@ -195,8 +195,8 @@ def live_api(dsn: str, workers: int = 1, **env: str):
     base URL. ``env`` adds settings (``WS_QUEUE_SIZE="16"`` …)."""
     import urllib.request
 
-    from stockmind.localpg import free_port
-    from stockmind.services import api_command
+    from stockmind.platform.postgres_cluster import free_port
+    from stockmind.platform.processes import api_command
 
     port = free_port(18500)
     full_env = {
@@ -238,7 +238,8 @@ def live_api(dsn: str, workers: int = 1, **env: str):
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis started the way ``make up`` starts it (the platform's command)."""
-    from stockmind.services import redis_command, redis_url
+    from stockmind.platform.airflow_env import redis_url
+    from stockmind.platform.processes import redis_command
     from stockmind.settings import Settings
 
     settings = Settings(home=tmp_path_factory.mktemp("redis-home"))

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import yfinance as yf
 from stockmind.ingest import TransientProviderError, ingest_price_batch
-from stockmind.providers.yfinance import YFinanceProvider, frame_from_download
+from stockmind.providers.yfinance import YFinanceProvider
+from stockmind.providers.yfinance_frames import frame_from_download
 from yfinance.exceptions import YFPricesMissingError, YFRateLimitError
 
 NY = "America/New_York"

@@ -257,7 +257,7 @@ def test_the_listener_survives_a_postgres_restart(tmp_path_factory):
 
     from stockmind import migrate
     from stockmind.db import local_dsn
-    from stockmind.localpg import LocalCluster, free_port
+    from stockmind.platform.postgres_cluster import LocalCluster, free_port
     from stockmind.quotes import poll_quotes
     from stockmind.settings import Settings
 

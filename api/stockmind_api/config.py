@@ -6,7 +6,6 @@ import datetime as dt
 import os
 
 from stockmind.db import warehouse_dsn
-from stockmind.services import state_secret
 from stockmind.settings import get_settings
 
 from stockmind_api.docs_assets import ASSETS_URL
@@ -33,8 +32,8 @@ class Config:
         # request bodies past this are refused with 413 (the largest real body is ~2 KB)
         self.MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_BODY_BYTES", str(64 * 1024)))
         # one secret for every worker: from the environment, else kept in the local state
-        self.JWT_SECRET_KEY = os.environ.get("API_JWT_SECRET") or state_secret(
-            get_settings().home / "api_jwt_secret"
+        self.JWT_SECRET_KEY = os.environ.get("API_JWT_SECRET") or get_settings().secret(
+            "api_jwt_secret"
         )
         self.JWT_ACCESS_TOKEN_EXPIRES = dt.timedelta(
             seconds=int(os.environ.get("API_ACCESS_TOKEN_SECONDS", str(15 * 60)))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg2.extras import execute_values
 
-from stockmind import storage
+from stockmind import partitioning
 from stockmind.validation import Checked
 
 LOAD_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "adj_close", "volume"]
@@ -56,10 +56,10 @@ def to_copy_buffer(frame: pd.DataFrame, columns: list[str]) -> io.BytesIO:
 
 def ensure_partitions(cur, table: str, first, last) -> None:
     """Create the native partitions a batch needs (no-op on TimescaleDB)."""
-    if storage.timescale_in_use(cur):
+    if partitioning.timescale_in_use(cur):
         return
     cur.execute("select pg_advisory_xact_lock(%s)", (PARTITION_LOCK,))
-    for stmt in storage.partition_statements(storage.policy_for(table), first, last):
+    for stmt in partitioning.partition_statements(partitioning.policy_for(table), first, last):
         cur.execute(stmt)
 
 

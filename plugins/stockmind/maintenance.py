@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from stockmind import storage
+from stockmind import partitioning
 from stockmind.db import connect
 
 
@@ -37,11 +37,11 @@ def apply_retention(dsn: str | None = None, today: dt.date | None = None) -> lis
     conn = connect(dsn)
     try:
         with conn, conn.cursor() as cur:
-            if storage.timescale_in_use(cur):
+            if partitioning.timescale_in_use(cur):
                 return []
-            for policy in storage.POLICIES:
+            for policy in partitioning.POLICIES:
                 schema = policy.table.split(".")[0]
-                for name in storage.expired_partitions(
+                for name in partitioning.expired_partitions(
                     policy, partitions(cur, policy.table), today
                 ):
                     cur.execute(f'drop table {schema}."{name}"')

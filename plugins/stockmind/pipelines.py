@@ -80,7 +80,7 @@ def transform_market() -> dict:
     """dbt build of every model and test (indicators, scanners), then an
     ``indicator_update`` per symbol with its latest indicators."""
     from stockmind.announce import announce_indicators
-    from stockmind.transform import build
+    from stockmind.dbt_runner import build
 
     results = build()
     results["indicator_updates"] = announce_indicators()
@@ -88,6 +88,6 @@ def transform_market() -> dict:
 
 
 def transform_docs() -> str:
-    from stockmind.transform import generate_docs
+    from stockmind.dbt_runner import generate_docs
 
     return generate_docs()

@@ -9,6 +9,8 @@ Airflow parses DAG files that import this module, and parsing must stay cheap.
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +75,10 @@ class Settings:
     def airflow_home(self) -> Path:
         return self.home / "airflow"
 
+    def secret(self, name: str) -> str:
+        """A named secret of this checkout (``STOCKMIND_HOME/<name>``, see state_secret)."""
+        return state_secret(self.home / name)
+
     def polls_always(self) -> bool:
         """Whether the quote poll ignores the exchange calendar."""
         mode = self.market_hours or ("always" if self.price_source == "sample" else "nyse")
@@ -85,6 +91,17 @@ class Settings:
         if self.universe:
             return self.universe
         return "sample" if self.price_source == "sample" else "sp500"
+
+
+def state_secret(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(24)) -> str:
+    """A secret kept in a 0600 file under the local state, made on first use, so every
+    process of one checkout (API workers, Airflow, Redis) agrees on it without it ever
+    appearing in the environment or a log."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def get_settings() -> Settings:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stockmind.providers.base import QUOTE_COLUMNS
+from stockmind.providers.synthetic import symbol_params, synthetic_bars
 
 MINUTES = 1440
 SESSION_MINUTES = 390
@@ -26,8 +27,6 @@ SESSION_MINUTES = 390
 @lru_cache(maxsize=4096)
 def previous_close(symbol: str, day: dt.date) -> float | None:
     """The sample close of the last trading day before ``day``."""
-    from stockmind.providers.sample import synthetic_bars
-
     bars = synthetic_bars(symbol, day - dt.timedelta(days=1))
     return float(bars["close"].iloc[-1]) if len(bars) else None
 
@@ -45,8 +44,6 @@ def _day_path(symbol: str, day: dt.date, vol: float, volume0: float) -> tuple[np
 
 def synthetic_quote(symbol: str, at: dt.datetime, tz: str = "America/New_York") -> dict | None:
     """The sample quote of ``symbol`` for the minute holding ``at`` (None: no history)."""
-    from stockmind.providers.sample import symbol_params
-
     local = at.astimezone(ZoneInfo(tz))
     prev = previous_close(symbol, local.date())
     if prev is None:

@@ -25,24 +25,11 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from stockmind.providers.base import (
-    PRICE_COLUMNS,
-    FetchResult,
-    SymbolProfile,
-    empty_prices,
-    empty_quotes,
-)
+from stockmind.providers.base import FetchResult, SymbolProfile, empty_prices, empty_quotes
+from stockmind.providers.yfinance_frames import frame_from_download, quotes_from_download
 
 log = logging.getLogger(__name__)
 
-YF_COLUMNS = {
-    "Open": "open",
-    "High": "high",
-    "Low": "low",
-    "Close": "close",
-    "Adj Close": "adj_close",
-    "Volume": "volume",
-}
 RATE_LIMIT_MARKERS = ("ratelimit", "too many requests", "429")
 
 
@@ -74,36 +61,6 @@ class _ErrorCapture(logging.Handler):
 def backoff_delay(attempt: int, base: float, cap: float = 60.0) -> float:
     """Full-jitter exponential backoff: uniform(0, min(cap, base * 2**attempt))."""
     return random.uniform(0, min(cap, base * 2**attempt))
-
-
-def stack_tickers(data: pd.DataFrame, symbols: Sequence[str], index: str) -> pd.DataFrame:
-    """``yf.download``'s (Price, Ticker) columns → one row per time and ``symbol``; the
-    time column is named ``index``."""
-    if isinstance(data.columns, pd.MultiIndex):
-        names = list(data.columns.names)
-        ticker_level = names.index("Ticker") if "Ticker" in names else 1
-        long = data.stack(level=ticker_level, future_stack=True)
-        long.index = long.index.set_names([index, "symbol"])
-        return long.reset_index()
-    long = data.reset_index().assign(symbol=symbols[0])  # one ticker, flat columns
-    return long.rename(columns={long.columns[0]: index})
-
-
-def frame_from_download(data: pd.DataFrame, symbols: Sequence[str], tz: str) -> pd.DataFrame:
-    """Turn ``yf.download`` output into PRICE_COLUMNS rows (one per symbol and day)."""
-    if data is None or data.empty:
-        return empty_prices()
-    long = stack_tickers(data, symbols, "Date").rename(columns=YF_COLUMNS)
-    dates = pd.to_datetime(long["Date"])
-    if dates.dt.tz is not None:
-        dates = dates.dt.tz_convert(tz).dt.tz_localize(None)
-    long["trade_date"] = dates.dt.normalize()
-    long["symbol"] = long["symbol"].astype(str).str.upper()
-    if "adj_close" not in long:
-        raise ValueError("yfinance returned no 'Adj Close': download must use auto_adjust=False")
-    values = ["open", "high", "low", "close", "adj_close", "volume"]
-    long = long[long[values].notna().any(axis=1)]  # alignment padding, not data
-    return long[PRICE_COLUMNS].reset_index(drop=True)
 
 
 class YFinanceProvider:
@@ -199,8 +156,6 @@ class YFinanceProvider:
     def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
         """Today's minute bars in one batched call; the last bar ≤ ``at`` per symbol.
         No retries: the next minute's poll is the retry (rate limits are transient)."""
-        from stockmind.providers.yfinance_quotes import quotes_from_download
-
         pending = [s.upper() for s in symbols]
         try:
             data, logged = self._batch_download(pending, period="1d", interval="1m", prepost=False)

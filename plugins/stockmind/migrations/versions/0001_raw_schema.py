@@ -1,7 +1,7 @@
 """Raw layer: symbols, daily prices, minute quotes, quarantine; app schema.
 
 The time tables are hypertables when TimescaleDB is available and range-partitioned
-tables otherwise (see ``stockmind.storage``).
+tables otherwise (see ``stockmind.partitioning``).
 
 Revision ID: 0001
 Revises:
@@ -10,7 +10,7 @@ Create Date: 2026-11-20
 
 from alembic import op
 
-from stockmind import storage
+from stockmind import partitioning
 
 revision = "0001"
 down_revision = None
@@ -19,9 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    timescale = storage.use_timescale(op.get_bind())
-    daily = storage.policy_for("raw.prices_daily")
-    minute = storage.policy_for("raw.quotes_minute")
+    timescale = partitioning.use_timescale(op.get_bind())
+    daily = partitioning.policy_for("raw.prices_daily")
+    minute = partitioning.policy_for("raw.quotes_minute")
     op.execute("create schema if not exists raw")
     op.execute("create schema if not exists app")
     op.execute(
@@ -54,7 +54,7 @@ def upgrade() -> None:
             source       text not null,
             ingested_at  timestamptz not null default now(),
             primary key (symbol, trade_date)
-        ){storage.partition_clause(daily, timescale)}
+        ){partitioning.partition_clause(daily, timescale)}
         """
     )
     op.execute(
@@ -72,7 +72,7 @@ def upgrade() -> None:
             source          text not null,
             ingested_at     timestamptz not null default now(),
             primary key (symbol, ts)
-        ){storage.partition_clause(minute, timescale)}
+        ){partitioning.partition_clause(minute, timescale)}
         """
     )
     op.execute(
@@ -93,9 +93,9 @@ def upgrade() -> None:
     op.execute("create index rejected_rows_symbol_idx on raw.rejected_rows (symbol)")
     for policy in (daily, minute):
         stmts = (
-            storage.timescale_statements(policy)
+            partitioning.timescale_statements(policy)
             if timescale
-            else storage.native_index_statements(policy)
+            else partitioning.native_index_statements(policy)
         )
         for stmt in stmts:
             op.execute(stmt)

@@ -12,21 +12,18 @@ import time
 from collections.abc import Callable
 
 from stockmind import migrate
-from stockmind.airflow_client import AirflowAPIError, AirflowClient
 from stockmind.db import connect, create_database, redact, warehouse_dsn, with_database
-from stockmind.localpg import LocalCluster
-from stockmind.services import (
+from stockmind.platform.airflow_client import AirflowAPIError, AirflowClient
+from stockmind.platform.airflow_env import (
     ADMIN_USER,
-    SERVICES,
     admin_password,
     airflow_env,
     airflow_port,
     airflow_ports,
     run_airflow,
-    service_pid,
-    start_service,
-    stop_service,
 )
+from stockmind.platform.postgres_cluster import LocalCluster
+from stockmind.platform.processes import SERVICES, service_pid, start_service, stop_service
 from stockmind.settings import Settings
 
 PRICE_DAG = "ingest_prices_daily"

@@ -161,7 +161,7 @@ class LocalCluster:
 
     def _write_conf(self, port: int) -> None:
         conf = dict(SERVER_CONF, port=str(port), unix_socket_directories=f"'{self.run_dir}'")
-        body = "# managed by stockmind (localpg.py); rewritten at every start\n"
+        body = "# managed by stockmind (platform/postgres_cluster.py); rewritten at every start\n"
         body += "".join(f"{key} = {value}\n" for key, value in conf.items())
         (self.data / "stockmind.conf").write_text(body)
         main_conf = self.data / "postgresql.conf"

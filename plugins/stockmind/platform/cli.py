@@ -43,7 +43,7 @@ def _timestamp(text: str) -> dt.datetime:
 def cmd_db(args, settings: Settings) -> int:
     from stockmind import migrate
     from stockmind.db import warehouse_dsn
-    from stockmind.localpg import LocalCluster
+    from stockmind.platform.postgres_cluster import LocalCluster
 
     cluster = LocalCluster(settings)
     if args.action == "url":
@@ -123,7 +123,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_airflow(args, settings: Settings) -> int:
-    from stockmind.services import airflow_bin, airflow_env
+    from stockmind.platform.airflow_env import airflow_bin, airflow_env
 
     argv = [airflow_bin(), *args.airflow_args]
     os.execve(argv[0], argv, airflow_env(settings))
@@ -131,7 +131,7 @@ def cmd_airflow(args, settings: Settings) -> int:
 
 
 def cmd_dbt(args, settings: Settings) -> int:
-    from stockmind.transform import dbt_command, dbt_env
+    from stockmind.dbt_runner import dbt_command, dbt_env
 
     argv = dbt_command(args.dbt_args, settings)
     os.execve(argv[0], argv, dbt_env(settings))
@@ -140,7 +140,7 @@ def cmd_dbt(args, settings: Settings) -> int:
 
 def cmd_api(args, settings: Settings) -> int:
     from stockmind.db import warehouse_dsn
-    from stockmind.services import api_command
+    from stockmind.platform.processes import api_command
 
     env = dict(os.environ, DATABASE_URL=warehouse_dsn(settings))
     argv = api_command(f"{args.host}:{args.port}", workers=args.workers, threads=args.threads)
@@ -157,7 +157,7 @@ def cmd_users(args, settings: Settings) -> int:
 
 
 def cmd_platform(args, settings: Settings) -> int:
-    from stockmind import bootstrap
+    from stockmind.platform import bootstrap
 
     if args.command == "up":
         bootstrap.up(settings, backfill_days=args.backfill_days)

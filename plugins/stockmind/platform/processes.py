@@ -1,0 +1,146 @@
+"""Process supervision for the local platform (``make up``): start, find and stop each
+service in its own process group, with a pid file and a log under ``.local``.
+
+The services are redis (rate-limit counters and WebSocket caps shared by every gunicorn
+worker), Airflow's api-server, scheduler and dag-processor, a static server for the dbt
+docs, and the REST API (gunicorn). ``down`` stops them by process group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stockmind.platform.airflow_env import airflow_bin, airflow_env, airflow_ports
+from stockmind.settings import Settings, state_secret
+
+SERVICES = ("redis", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
+
+
+def redis_command(settings: Settings) -> list[str]:
+    """Debian's redis-server on loopback with a password and no persistence (counters
+    and caps are short-lived: a restart forgets them, which is safe)."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        raise RuntimeError(
+            "redis-server not found: install Debian's redis-server (make up does this as "
+            "root), or set API_RATE_LIMIT_STORAGE to an existing Redis"
+        )
+    home = settings.home / "redis"
+    home.mkdir(parents=True, exist_ok=True)
+    conf = home / "redis.conf"
+    conf.write_text(
+        f"port {airflow_ports(settings)['redis']}\nbind 127.0.0.1\nprotected-mode yes\n"
+        f'requirepass {state_secret(home / "password")}\nsave ""\nappendonly no\n'
+        f"dir {home}\ndaemonize no\n"
+    )
+    conf.chmod(0o600)
+    return [binary, str(conf)]
+
+
+# -- services -------------------------------------------------------------------------
+def _pid_file(settings: Settings, name: str) -> Path:
+    return settings.home / "run" / f"{name}.pid"
+
+
+def service_pid(settings: Settings, name: str) -> int | None:
+    path = _pid_file(settings, name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def service_command(settings: Settings, name: str) -> list[str]:
+    """Airflow components by name; ``dbt-docs`` serves the generated dbt docs site."""
+    if name == "dbt-docs":
+        target = settings.root / "dbt" / "target"
+        target.mkdir(parents=True, exist_ok=True)
+        port = str(airflow_ports(settings)["docs"])
+        return [sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "-d", str(target)]
+    if name == "rest-api":
+        return api_command(f"127.0.0.1:{airflow_ports(settings)['rest']}")
+    if name == "redis":
+        return redis_command(settings)
+    return [airflow_bin(), name]
+
+
+def api_command(bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
+    """gunicorn serving the Flask API (gthread: threads share each worker's DB pool; its
+    own errors, such as an over-long request line, answer in the JSON envelope).
+
+    Sizing (``API_WORKERS`` × ``API_THREADS``, default 2 × 64): threads serve HTTP
+    requests only. A WebSocket holds a thread just for its handshake; after it, each
+    worker's reactor thread serves all its sockets (``stockmind_api.ws_reactor``), so open
+    sockets never take threads from HTTP (1,000 measured on the default 2 × 64,
+    docs/benchmarks.md). The app writes its own JSON access log to stderr (gunicorn's
+    would be a duplicate)."""
+    workers = workers or int(os.environ.get("API_WORKERS", "2"))
+    threads = threads or int(os.environ.get("API_THREADS", "64"))
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return [
+        gunicorn,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",  # gthread, with its own error pages in the API's JSON envelope
+        "stockmind_api.server.EnvelopeThreadWorker",
+        "--graceful-timeout",
+        "5",
+        "stockmind_api:create_app()",
+    ]
+
+
+def start_service(settings: Settings, name: str) -> int:
+    """Start a service in its own process group (no-op when running)."""
+    pid = service_pid(settings, name)
+    if pid:
+        return pid
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    _pid_file(settings, name).parent.mkdir(parents=True, exist_ok=True)
+    with (logs / f"{name}.log").open("ab") as log:
+        proc = subprocess.Popen(
+            service_command(settings, name),
+            env=airflow_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file(settings, name).write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop_service(settings: Settings, name: str, timeout: float = 30) -> bool:
+    pid = service_pid(settings, name)
+    if not pid:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.3)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    _pid_file(settings, name).unlink(missing_ok=True)
+    return True

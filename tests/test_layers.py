@@ -1,0 +1,162 @@
+"""The layer rules of docs/architecture.md, read from every module's imports.
+
+Every ``import`` counts, at module level or inside a function: a lazy import is still a
+dependency (it only moves the cost). The rules:
+
+* core ``stockmind`` (not ``stockmind.platform``): no Airflow, Flask, gunicorn,
+  TensorFlow/Keras or MLflow; never the platform part, the API, the DAGs or ``ml``;
+* local platform ``stockmind.platform``: the core (and ``ml`` entry points); never the
+  API's code (it starts the API by command line) or the DAGs;
+* ``api`` (``stockmind_api``): the core only; never ``ml``, the platform part or DAGs,
+  and no Airflow, TensorFlow/Keras or MLflow;
+* ``dags``: the core and Airflow (``ml`` entry points later); never the API or the
+  platform part;
+* ``ml``: the core; never the API, the platform part, DAGs, Flask or Airflow;
+* and no import cycle among the project's modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: where each layer's modules live: (folder, the module-name prefix of files in it)
+SOURCES = {"plugins": "", "api": "", "dags": "dags.", "ml": "ml."}
+
+HEAVY_ML = ("tensorflow", "keras", "mlflow")
+WEB = ("flask", "flask_jwt_extended", "flask_limiter", "flask_smorest", "werkzeug", "gunicorn")
+FORBIDDEN = {
+    "core": ("airflow", *WEB, *HEAVY_ML, "stockmind.platform", "stockmind_api", "dags", "ml"),
+    "platform": ("airflow", *WEB, "stockmind_api", "dags"),
+    "api": ("airflow", *HEAVY_ML, "stockmind.platform", "dags", "ml"),
+    "dags": (*WEB, "stockmind.platform", "stockmind_api"),
+    "ml": ("airflow", *WEB, "stockmind.platform", "stockmind_api", "dags"),
+}
+
+
+def layer_of(module: str) -> str | None:
+    if module == "stockmind.platform" or module.startswith("stockmind.platform."):
+        return "platform"
+    top = module.split(".")[0]
+    return {"stockmind": "core", "stockmind_api": "api", "dags": "dags", "ml": "ml"}.get(top)
+
+
+def project_modules() -> dict[str, Path]:
+    """Every Python module of the project by its import name."""
+    found: dict[str, Path] = {}
+    for folder, prefix in SOURCES.items():
+        base = ROOT / folder
+        for path in sorted(base.rglob("*.py")):
+            parts = list(path.relative_to(base).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if parts and "migrations" not in parts:  # alembic's scripts, loaded by path
+                found[prefix + ".".join(parts)] = path
+    return found
+
+
+def imports_of(module: str, path: Path) -> set[str]:
+    """Modules named by every import statement in the file, nested ones included."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def violations(graph: dict[str, set[str]]) -> list[str]:
+    """Layer rule breaches in a module → imported-names graph."""
+    found = []
+    for module, names in sorted(graph.items()):
+        layer = layer_of(module)
+        for name in sorted(names):
+            for banned in FORBIDDEN.get(layer, ()):
+                if name == banned or name.startswith(banned + "."):
+                    found.append(f"{module} ({layer}) imports {name}")
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), over project modules."""
+    edges = {m: sorted(n for n in names if n in graph and n != m) for m, names in graph.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in edges[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+@pytest.fixture(scope="module")
+def graph() -> dict[str, set[str]]:
+    return {m: imports_of(m, p) for m, p in project_modules().items()}
+
+
+def test_every_layer_is_found(graph):
+    layers = {layer_of(m) for m in graph}
+    assert {"core", "platform", "api", "dags"} <= layers
+    assert "stockmind.platform.cli" in graph and "stockmind_api.market.views" in graph
+
+
+def test_no_module_breaks_a_layer_rule(graph):
+    assert violations(graph) == []
+
+
+def test_no_import_cycles(graph):
+    assert cycles(graph) == []
+
+
+def test_the_checks_catch_what_they_are_for():
+    """The checker itself: a lazy import of the platform from the API, Flask in the core
+    and a two-module loop are each reported."""
+    source = "def f():\n    from stockmind.platform.processes import api_command\n"
+    tmp = ROOT / ".local" / "layer_probe.py"
+    tmp.parent.mkdir(exist_ok=True)
+    tmp.write_text(source)
+    try:
+        lazy = imports_of("stockmind_api.probe", tmp)
+    finally:
+        tmp.unlink()
+    assert violations({"stockmind_api.probe": lazy}) == [
+        "stockmind_api.probe (api) imports stockmind.platform.processes",
+        "stockmind_api.probe (api) imports stockmind.platform.processes.api_command",
+    ]
+    assert violations({"stockmind.loader": {"flask"}}) == ["stockmind.loader (core) imports flask"]
+    loop = {"stockmind.a": {"stockmind.b"}, "stockmind.b": {"stockmind.a"}, "stockmind.c": set()}
+    assert cycles(loop) == [["stockmind.a", "stockmind.b"]]
