@@ -43,7 +43,7 @@ from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
 from stockmind.settings import Settings
 from stockmind.universe import resolve_universe
-from stockmind_api import market_queries
+from stockmind_api.market import queries as market_queries
 
 FLOOR_PATH = "/api/no-such-route"
 LOW_CONCURRENCY = 4

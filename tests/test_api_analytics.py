@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import load_sample, read_frame, run_dbt
-from stockmind_api.risk import risk_metrics
+from stockmind_api.analytics.risk import risk_metrics
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
 
@@ -27,7 +27,7 @@ def test_risk_formulas_on_a_hand_made_series():
 def test_portfolio_analytics_endpoint(module_warehouse):
     symbols = ["AAPL", "MSFT", "KO"]
     load_sample(module_warehouse, symbols, dt.date(2024, 1, 2), dt.date(2024, 6, 28), profiles=True)
-    run_dbt(module_warehouse, "run", "--select", "stg_prices_daily", "stg_symbols")
+    run_dbt(module_warehouse, "run", "--select", "+fct_prices_daily", "+dim_symbols")
     app = make_app(module_warehouse)
     try:
         client = app.test_client()
@@ -63,11 +63,14 @@ def test_portfolio_analytics_endpoint(module_warehouse):
     wide = prices.pivot(index="trade_date", columns="symbol", values="close")
     expected = 10 * wide["AAPL"] + 5 * wide["MSFT"]
     assert [p["value"] for p in data["valueOverTime"]] == pytest.approx(expected.tolist())
-    assert sum(s["weight"] for s in data["allocationBySymbol"]) == pytest.approx(1.0)
+    weights = [s["weight"] for s in data["allocationBySymbol"]]
+    assert sum(weights) == pytest.approx(1.0, abs=1e-3)  # each sent with 4 decimals
+    assert all(round(w, 4) == w for w in weights)
     assert {s["key"] for s in data["allocationBySector"]} == {"Information Technology"}
     bench = wide.pct_change().mean(axis=1).dropna()  # equal-weight universe (3 symbols)
     r = expected.pct_change().dropna()
-    assert data["risk"]["beta"] == pytest.approx(np.cov(r, bench)[0, 1] / np.var(bench, ddof=1))
+    beta = np.cov(r, bench)[0, 1] / np.var(bench, ddof=1)
+    assert data["risk"]["beta"] == pytest.approx(beta, abs=5e-5)  # a ratio: 4 decimals
     assert data["risk"]["volatility"] > 0 and data["risk"]["maxDrawdown"] <= 0
     assert data["benchmark"] == "equal-weight universe"
     assert pd.Timestamp(data["end"]) == pd.Timestamp("2024-06-28")

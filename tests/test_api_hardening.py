@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import wsproto
 import wsproto.events as wse
-from conftest import live_api
+from conftest import live_api, run_dbt
 from simple_websocket import Client
 from test_api_auth import PASSWORD
 
@@ -38,6 +38,7 @@ LIMITS = {
 
 @pytest.fixture(scope="module")
 def server(module_warehouse, redis_url):
+    run_dbt(module_warehouse, "run", "--select", "+dim_symbols")  # the symbol search's mart
     with live_api(module_warehouse, workers=2, API_RATE_LIMIT_STORAGE=redis_url, **LIMITS) as base:
         yield base, module_warehouse, redis_url
 

@@ -156,7 +156,7 @@ def test_read_queries_use_indexes(client, module_warehouse):
     """EXPLAIN every statement the market endpoints send, with sequential scans priced out
     (``enable_seqscan = off``): a Seq Scan left in a plan means no index can serve it.
     The symbol search is the one exception: it counts every match (the page's total) and
-    matches names with ``ilike '%…%'``, so it reads the ~500-row ``raw.symbols`` whole."""
+    matches names with ``ilike '%…%'``, so it reads the ~500-row ``marts.dim_symbols`` whole."""
     import psycopg2
 
     pool = client.application.extensions["db"]
@@ -177,9 +177,98 @@ def test_read_queries_use_indexes(client, module_warehouse):
             nodes = list(plan_nodes(plan))
             seq = [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"]
             if "with matches as" in statement:
-                seq.remove("symbols")
+                seq.remove("dim_symbols")
             assert not seq, f"sequential scan of {seq} in: {statement[:300]}"
             if "with matches as" not in statement and any("Relation Name" in n for n in nodes):
                 scans[statement[:40]] = {n["Node Type"] for n in nodes if "Index" in n["Node Type"]}
     assert len(scans) >= 5 and all(scans.values()), scans
+    conn.close()
+
+
+# -- numbers a person can read (stockmind_api.precision) ---------------------------------
+PLACES = {  # wire key → decimals sent; volumes are integers
+    **dict.fromkeys(
+        ["open", "high", "low", "close", "price", "change", "high52w", "low52w", "priorHigh"],
+        4,
+    ),
+    **dict.fromkeys(["priorLow", "sma20", "sma50", "sma200", "ema12", "ema26", "macd"], 4),
+    **dict.fromkeys(["macdSignal", "macdHist", "bbUpper", "bbMiddle", "bbLower", "atr14"], 4),
+    **dict.fromkeys(["changePercent", "avgChangePercent", "rsi14"], 2),
+    "volumeRatio": 4,
+    **dict.fromkeys(["volume", "avgVolume", "obv", "marketCap", "unusualVolume"], 0),
+    **dict.fromkeys(["breakoutsUp", "breakoutsDown"], 0),
+}
+
+
+def numbers(value, key=None):
+    """(key, number) for every number in a JSON document."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from numbers(v, k)
+    elif isinstance(value, list):
+        for item in value:
+            yield from numbers(item, key)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield key, value
+
+
+def test_numbers_are_sent_with_their_precision(client):
+    """Prices, indicators and percentages at their fixed decimals, volumes as integers,
+    on both JSON paths: PostgreSQL-built (stock, scanner) and marshmallow (indicators)."""
+    seen = {}
+    for path in (
+        "/api/market/stock/AAPL?start=2024-01-02",
+        "/api/market/stock/MSFT?interval=1w",
+        "/api/market/stock/AAPL/indicators?start=2024-01-02",
+        "/api/market/scanner",
+        "/api/market/scanner?timeframe=weekly",
+    ):
+        for key, number in numbers(ok(client.get(path))):
+            if key in ("page", "pageSize", "total", "totalPages", "rank") or key.startswith(
+                ("total", "bull", "bear", "neutral", "advancers", "decliners", "unchanged")
+            ):
+                continue
+            places = PLACES.get(key)
+            assert places is not None, f"{path}: {key} has no decided precision"
+            if places == 0:
+                assert isinstance(number, int), (path, key, number)
+            else:
+                assert round(number, places) == number, (path, key, number)
+            seen[key] = seen.get(key, 0) + 1
+    assert {"close", "changePercent", "rsi14", "volume", "sma200", "avgVolume"} <= set(seen)
+    # averages of prices have more decimals than the prices: the rule cut them to 4
+    series = ok(client.get("/api/market/stock/AAPL/indicators?start=2024-01-02"))
+    decimals = {len(repr(row["sma20"]).split(".")[1]) for row in series if row["sma20"]}
+    assert max(decimals) == 4
+
+
+def test_the_precision_is_documented(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    assert "Rounded to 4 decimal places" in schemas["Bar"]["properties"]["close"]["description"]
+    change = schemas["Stock"]["properties"]["changePercent"]["description"]
+    assert "Rounded to 2 decimal places" in change
+    assert schemas["Bar"]["properties"]["volume"]["type"] == "integer"
+
+
+def test_rounding_matches_postgresql(module_warehouse):
+    """The marshmallow path rounds exactly as the SQL path: same digits for ties, tiny
+    and large values (PostgreSQL's ``round(x::numeric, n)::float8`` is the reference)."""
+    import random
+
+    import psycopg2
+    from stockmind_api.precision import round_half_away
+
+    rng = random.Random(7)
+    values = [2.345, -2.345, 0.125, 94.31999999999998, -2.537266095781801, 1e-9, 123456789.98765]
+    values += [rng.uniform(-1e4, 1e4) for _ in range(500)]
+    values += [round(rng.uniform(0, 1000), 3) + 0.0005 for _ in range(500)]  # exact-tie style
+    with psycopg2.connect(module_warehouse) as conn, conn.cursor() as cur:
+        for places in (0, 2, 4):
+            cur.execute(
+                "select array_agg(round(v::numeric, %s)::float8 order by i) "
+                "from unnest(%s::float8[]) with ordinality as t(v, i)",
+                (places, values),
+            )
+            expected = cur.fetchone()[0]
+            assert [round_half_away(v, places) for v in values] == expected
     conn.close()

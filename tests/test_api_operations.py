@@ -1,9 +1,16 @@
 """Rate limits (429 in the envelope, Retry-After), metrics, request ids, CORS."""
 
 import pytest
+from conftest import run_dbt
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def symbols_mart(module_warehouse):
+    """The symbol search reads ``marts.dim_symbols`` (empty here, but built)."""
+    run_dbt(module_warehouse, "run", "--select", "+dim_symbols")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import datetime as dt
 
 import psycopg2
 import pytest
-from conftest import load_sample
+from conftest import load_sample, run_dbt
 from test_api_auth import PASSWORD, bearer, body_of, make_app
 
 pytestmark = pytest.mark.slow
@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def app(module_warehouse):
     load_sample(module_warehouse, ["AAPL", "MSFT"], dt.date(2024, 6, 3), dt.date(2024, 6, 28))
+    run_dbt(module_warehouse, "run", "--select", "+fct_prices_daily", "+dim_symbols")
     app = make_app(module_warehouse)
     yield app
     app.extensions["db"].close()
@@ -64,7 +65,8 @@ def test_holding_lifecycle_and_valuation(client, users, module_warehouse):
     assert made["symbol"] == "AAPL" and made["totalCost"] == pytest.approx(505.0)
     assert made["currentValue"] == pytest.approx(10 * price)
     assert made["profitLoss"] == pytest.approx(10 * (price - 50.5))
-    assert made["profitLossPercent"] == pytest.approx(100 * (price - 50.5) / 50.5)
+    # percentages are sent with 2 decimals, money with 4 (stockmind_api.precision)
+    assert made["profitLossPercent"] == pytest.approx(100 * (price - 50.5) / 50.5, abs=0.005)
     assert made["priceDate"] == "2024-06-28"
     path = f"/api/portfolio/holdings/{made['id']}"
     patched = body_of(client.patch(path, headers=alice, json={"shares": 12, "notes": "core"}), 200)[

@@ -18,6 +18,7 @@ dependency (it only moves the cost). The rules:
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,53 @@ def test_the_checks_catch_what_they_are_for():
     assert violations({"stockmind.loader": {"flask"}}) == ["stockmind.loader (core) imports flask"]
     loop = {"stockmind.a": {"stockmind.b"}, "stockmind.b": {"stockmind.a"}, "stockmind.c": set()}
     assert cycles(loop) == [["stockmind.a", "stockmind.b"]]
+
+
+# -- the API's data contract: marts, its own app schema, and the named real-time cache --
+WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "public")
+#: read directly by the API although not a mart: the minute quotes (dbt builds daily)
+REALTIME_CACHE = {"raw.quotes_minute"}
+RELATION = re.compile(r"\b(" + "|".join(WAREHOUSE_SCHEMAS) + r")\.([a-z_][a-z0-9_]*)\b")
+
+
+def relations_named(source: str) -> set[str]:
+    """Schema-qualified warehouse relations in the string literals of ``source``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.update(".".join(m) for m in RELATION.findall(node.value))
+    return found
+
+
+def test_the_api_reads_only_marts_its_app_schema_and_the_quote_cache():
+    named = {
+        f"{path.relative_to(ROOT)}: {relation}"
+        for path in sorted((ROOT / "api").rglob("*.py"))
+        for relation in relations_named(path.read_text())
+        if relation not in REALTIME_CACHE
+    }
+    assert named == set()
+
+
+def test_the_schema_check_catches_a_raw_read():
+    source = 'SQL = f"select close from raw.prices_daily where x"\nOK = "from marts.dim_symbols"'
+    assert relations_named(source) == {"raw.prices_daily"}
+    assert relations_named('Q = "select 1 from staging.stg_prices_daily"') == {
+        "staging.stg_prices_daily"
+    }
+
+
+def test_every_package_is_installed():
+    """pyproject lists packages one by one (two source roots): a new feature folder that
+    is not listed would import from a checkout but be missing from a built wheel."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(ROOT / folder).parts)
+        for folder in ("plugins", "api")
+        for init in (ROOT / folder).rglob("__init__.py")
+    }
+    assert found == listed

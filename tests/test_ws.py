@@ -12,7 +12,7 @@ import pendulum
 import pytest
 import wsproto
 import wsproto.events as wse
-from conftest import live_api
+from conftest import live_api, run_dbt
 from simple_websocket import Client, ConnectionClosed
 from stockmind import events
 from stockmind.db import connect
@@ -34,6 +34,7 @@ LIMITS = {
 @pytest.fixture(scope="module")
 def server(module_warehouse):
     refresh_profiles(resolve_universe("sample"), SampleProvider(), dsn=module_warehouse)
+    run_dbt(module_warehouse, "run", "--select", "+dim_symbols")  # what one may subscribe to
     with live_api(module_warehouse, **LIMITS) as base:
         yield base, module_warehouse
 
@@ -273,6 +274,7 @@ def test_the_listener_survives_a_postgres_restart(tmp_path_factory):
     try:
         migrate.upgrade(dsn)
         refresh_profiles(["AAPL"], SampleProvider(), dsn=dsn)
+        run_dbt(dsn, "run", "--select", "+dim_symbols")
         with live_api(dsn) as base:
             ws = open_ws(base)
             subscribe(ws, "AAPL")

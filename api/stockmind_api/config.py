@@ -85,3 +85,7 @@ class Config:
         # reverse proxies in front whose X-Forwarded-For is trusted (0: none, the default:
         # a client could otherwise choose its own address, and so its own budget)
         self.PROXY_HOPS = int(os.environ.get("API_PROXY_HOPS", "0"))
+        # /api/analytics: the benchmark (unset: the equal-weight universe) and the
+        # annual risk-free rate of its Sharpe ratio
+        self.BENCHMARK_SYMBOL = os.environ.get("API_BENCHMARK_SYMBOL") or None
+        self.RISK_FREE_RATE = float(os.environ.get("API_RISK_FREE_RATE", "0"))

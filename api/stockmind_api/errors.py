@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Flask, Response, jsonify
+from psycopg2.errors import UndefinedTable
 from werkzeug.exceptions import HTTPException
 
 from stockmind_api.parsing import OPTIONAL_JSON
@@ -74,6 +75,20 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = exc.code or 500
         _keep_headers(response, exc)
         return response  # (a 429 has its own handlers, with retry data: ratelimit.py)
+
+    @app.errorhandler(UndefinedTable)
+    def not_built_yet(exc: UndefinedTable):
+        """The API reads dbt's marts: before dbt's first build (a fresh warehouse) they do
+        not exist. That is a state of the platform, not a bug: 503, saying what to do."""
+        app.logger.warning("a mart is missing: %s", exc.diag.message_primary)
+        message = (
+            "the warehouse's marts are not built yet: run dbt (the transform_market DAG, "
+            "or `stockmind dbt build`) and retry"
+        )
+        response = jsonify(error_body(503, message))
+        response.status_code = 503
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # a bug: log it, answer in the envelope

@@ -10,6 +10,8 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from stockmind.events import camel
 from stockmind.universe import SYMBOL_RE
 
+from stockmind_api.precision import Rounded, WholeNumber
+
 # tickers are checked upper-cased against SYMBOL_RE; the document states the rule for the
 # input, where lower case is accepted too
 SYMBOL_PATTERN = SYMBOL_RE.pattern.replace("A-Z", "A-Za-z")
@@ -171,5 +173,7 @@ def json_object_sql(schema: type[Schema], alias: str, **nested: str) -> str:
     pairs = []
     for name, field in schema().dump_fields.items():
         value = nested[name] if isinstance(field, fields.Nested) else f"{alias}.{name}"
+        if isinstance(field, Rounded | WholeNumber):  # the precision of the dump path
+            value = field.sql(value)
         pairs.append(f"'{field.data_key or name}', {value}")
     return "json_build_object(" + ", ".join(pairs) + ")"

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, g, jsonify, request
 from flask_jwt_extended import JWTManager, get_jwt_identity, verify_jwt_in_request
 
-from stockmind_api import users
+from stockmind_api.auth import queries as users
+from stockmind_api.database import db
 from stockmind_api.errors import error_body
 
 jwt = JWTManager()
@@ -31,7 +32,7 @@ def init_security(app: Flask) -> None:
 
     @jwt.token_in_blocklist_loader
     def revoked(_header, payload) -> bool:
-        return not users.session_active(current_app.extensions["db"], payload)
+        return not users.session_active(db(), payload)
 
     jwt.unauthorized_loader(lambda reason: _unauthorized(f"authentication required: {reason}"))
     jwt.invalid_token_loader(lambda reason: _unauthorized(f"invalid token: {reason}"))
@@ -55,7 +56,7 @@ def api_key_user() -> dict | None:
     key = request.headers.get("X-API-Key")
     if not key:
         return None
-    return _once("api_key_user", lambda: users.by_api_key(current_app.extensions["db"], key))
+    return _once("api_key_user", lambda: users.by_api_key(db(), key))
 
 
 def _token_user() -> dict | None:
@@ -64,7 +65,7 @@ def _token_user() -> dict | None:
             return None
     except Exception:  # invalid, expired, revoked, a refresh token: not an identity
         return None
-    return users.by_id(current_app.extensions["db"], int(get_jwt_identity()))
+    return users.by_id(db(), int(get_jwt_identity()))
 
 
 def verified_caller() -> dict | None:
@@ -82,7 +83,7 @@ def auth_required(refresh: bool = False, api_key: bool = True):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            db = current_app.extensions["db"]
+            pool = db()
             has_key = bool(request.headers.get("X-API-Key"))
             if has_key and not api_key and "Authorization" not in request.headers:
                 return _unauthorized(
@@ -97,7 +98,7 @@ def auth_required(refresh: bool = False, api_key: bool = True):
                 user = g.token_user  # verified already this request (by the limiter)
             else:
                 verify_jwt_in_request(refresh=refresh)
-                user = users.by_id(db, int(get_jwt_identity()))
+                user = users.by_id(pool, int(get_jwt_identity()))
                 if user is None:
                     return _unauthorized("user no longer exists")
             g.current_user = user

@@ -8,8 +8,8 @@ from stockmind.pool import Pool
 
 LATEST_PRICE = """
     left join lateral (
-        select close as current_price, trade_date as price_date
-        from raw.prices_daily p where p.symbol = t.symbol
+        select close_unadjusted as current_price, trade_date as price_date
+        from marts.fct_prices_daily p where p.symbol = t.symbol
         order by trade_date desc limit 1
     ) price on true
 """

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockmind_api.ws_client import Client
+from stockmind_api.realtime.client import Client
 
 log = logging.getLogger("stockmind_api.ws")
 

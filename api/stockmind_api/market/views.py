@@ -12,10 +12,10 @@ import math
 from flask_smorest import abort
 from stockmind.universe import SYMBOL_RE
 
-from stockmind_api import market_queries as q
 from stockmind_api.database import db
 from stockmind_api.errors import success, success_json
-from stockmind_api.market_schemas import (
+from stockmind_api.market import queries as q
+from stockmind_api.market.schemas import (
     IndicatorSchema,
     RangeArgsSchema,
     ScannerArgsSchema,
@@ -120,4 +120,4 @@ def sentiment(symbol):
 @blp.response(200, envelope(SymbolSchema))
 def news(symbol):
     """News articles — 404 until the news pipeline has written any."""
-    _not_yet("news", "raw.news_articles", symbol)
+    _not_yet("news", "marts.fct_news_articles", symbol)

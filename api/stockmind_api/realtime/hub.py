@@ -25,9 +25,9 @@ from collections import defaultdict
 import psycopg2
 from stockmind import events
 
-from stockmind_api.ws_client import Client
+from stockmind_api.realtime.client import Client
 
-log = logging.getLogger("stockmind_api.hub")
+log = logging.getLogger("stockmind_api.realtime.hub")
 
 PROBE_SECONDS = 5.0
 MAX_BACKOFF = 30.0

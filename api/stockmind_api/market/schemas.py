@@ -10,6 +10,7 @@ import datetime as dt
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from stockmind_api.precision import Percent, Price, Ratio, WholeNumber
 from stockmind_api.schemas import SYMBOL_PATTERN, CalendarDate, CamelSchema, PageArgsSchema
 
 
@@ -59,11 +60,11 @@ class StockArgsSchema(RangeArgsSchema):
 
 class BarSchema(CamelSchema):
     date = fields.Date()
-    open = fields.Float()
-    high = fields.Float()
-    low = fields.Float()
-    close = fields.Float()
-    volume = fields.Integer()
+    open = Price()
+    high = Price()
+    low = Price()
+    close = Price()
+    volume = WholeNumber()
 
 
 class IndicatorSchema(CamelSchema):
@@ -74,7 +75,6 @@ class IndicatorSchema(CamelSchema):
         "sma_200",
         "ema_12",
         "ema_26",
-        "rsi_14",
         "macd",
         "macd_signal",
         "macd_hist",
@@ -83,19 +83,20 @@ class IndicatorSchema(CamelSchema):
         "bb_lower",
         "atr_14",
     ):
-        locals()[_name] = fields.Float(allow_none=True)
-    obv = fields.Integer(allow_none=True)
+        locals()[_name] = Price(allow_none=True)  # in price units
+    rsi_14 = Percent(allow_none=True)  # 0-100
+    obv = WholeNumber(allow_none=True)
     del _name
 
 
 class StockSchema(SymbolSchema):
     trade_date = fields.Date(allow_none=True)
-    price = fields.Float(allow_none=True)
-    change = fields.Float(allow_none=True)
-    change_percent = fields.Float(allow_none=True)
-    volume = fields.Integer(allow_none=True)
-    high_52w = fields.Float(allow_none=True, data_key="high52w")
-    low_52w = fields.Float(allow_none=True, data_key="low52w")
+    price = Price(allow_none=True)
+    change = Price(allow_none=True)
+    change_percent = Percent(allow_none=True)
+    volume = WholeNumber(allow_none=True)
+    high_52w = Price(allow_none=True, data_key="high52w")
+    low_52w = Price(allow_none=True, data_key="low52w")
     indicators = fields.Nested(IndicatorSchema, allow_none=True)
     historical_data = fields.Nested(BarSchema, many=True)
 
@@ -108,26 +109,26 @@ class ScannerArgsSchema(CamelSchema):
 class MoverSchema(CamelSchema):
     rank = fields.Integer()
     symbol = fields.String()
-    close = fields.Float()
-    change_pct = fields.Float(allow_none=True, data_key="changePercent")
-    volume = fields.Integer()
+    close = Price()
+    change_pct = Percent(allow_none=True, data_key="changePercent")
+    volume = WholeNumber()
 
 
 class UnusualSchema(CamelSchema):
     symbol = fields.String()
-    close = fields.Float()
-    change_pct = fields.Float(allow_none=True, data_key="changePercent")
-    volume = fields.Integer()
-    avg_volume = fields.Float()
-    volume_ratio = fields.Float()
+    close = Price()
+    change_pct = Percent(allow_none=True, data_key="changePercent")
+    volume = WholeNumber()
+    avg_volume = WholeNumber()
+    volume_ratio = Ratio()
 
 
 class BreakoutSchema(CamelSchema):
     symbol = fields.String()
-    close = fields.Float()
-    change_pct = fields.Float(allow_none=True, data_key="changePercent")
-    prior_high = fields.Float(allow_none=True)
-    prior_low = fields.Float(allow_none=True)
+    close = Price()
+    change_pct = Percent(allow_none=True, data_key="changePercent")
+    prior_high = Price(allow_none=True)
+    prior_low = Price(allow_none=True)
     direction = fields.String()
 
 
@@ -136,7 +137,7 @@ class OverviewSchema(CamelSchema):
     bullish = fields.Integer()
     bearish = fields.Integer()
     neutral = fields.Integer()
-    avg_change_pct = fields.Float(allow_none=True, data_key="avgChangePercent")
+    avg_change_pct = Percent(allow_none=True, data_key="avgChangePercent")
     advancers = fields.Integer()
     decliners = fields.Integer()
     unchanged = fields.Integer()

@@ -1,5 +1,5 @@
-"""Parameterized SQL for the market endpoints (views stay thin; queries use the indexes:
-``raw.symbols`` pk, ``(symbol, trade_date)`` keys of the marts)."""
+"""Parameterized SQL for the market endpoints, over the marts only (views stay thin;
+queries use the ``(symbol, trade_date)`` keys of the marts and ``dim_symbols``' key)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 
 from stockmind.pool import Pool
 
-from stockmind_api.market_schemas import (
+from stockmind_api.market.schemas import (
     BarSchema,
     BreakoutSchema,
     IndicatorSchema,
@@ -20,11 +20,11 @@ from stockmind_api.market_schemas import (
 from stockmind_api.schemas import json_object_sql
 
 SCANNER = {
-    "daily": ("fct_scanner_daily", "mart_movers_daily", "mart_market_overview_daily"),
-    "weekly": ("fct_scanner_weekly", "mart_movers_weekly", "mart_market_overview_weekly"),
+    "daily": ("fct_scanner_daily", "fct_movers_daily", "fct_market_overview_daily"),
+    "weekly": ("fct_scanner_weekly", "fct_movers_weekly", "fct_market_overview_weekly"),
 }
 
-BAR_RELATIONS = {"1d": "staging.stg_prices_daily", "1w": "intermediate.int_weekly_bars"}
+BAR_RELATIONS = {"1d": "marts.fct_prices_daily", "1w": "marts.fct_prices_weekly"}
 
 INDICATOR_COLUMNS = (
     "trade_date, sma_20, sma_50, sma_200, ema_12, ema_26, rsi_14, macd, macd_signal, macd_hist, "
@@ -45,7 +45,7 @@ def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, 
         with matches as (
             select symbol, name, sector, industry, exchange, market_cap,
                    coalesce(symbol ilike %(prefix)s escape '\\', false) as symbol_match
-            from raw.symbols
+            from marts.dim_symbols
             where is_active
               and (%(search)s::text is null
                    or symbol ilike %(prefix)s escape '\\' or name ilike %(contains)s escape '\\')
@@ -73,7 +73,7 @@ def search_symbols(db: Pool, search: str | None, sector: str | None, page: int, 
 
 
 def symbol_exists(db: Pool, symbol: str) -> bool:
-    return db.fetch_one("select 1 from raw.symbols where symbol = %s", (symbol,)) is not None
+    return db.fetch_one("select 1 from marts.dim_symbols where symbol = %s", (symbol,)) is not None
 
 
 _LATEST_INDICATORS = f"""(
@@ -103,7 +103,7 @@ _STOCK_SQL = {
                latest.change_pct as change_percent, latest.volume,
                year.high_52w, year.low_52w,
                coalesce(%(end)s::date, latest.trade_date, current_date) as end_date
-        from raw.symbols s
+        from marts.dim_symbols s
         left join lateral (
             select trade_date, close, change, change_pct, volume
             from marts.fct_scanner_daily f where f.symbol = s.symbol
@@ -137,19 +137,6 @@ def stock_json(
     params = {"symbol": symbol, "start": start, "end": end}
     row = db.fetch_prepared(f"stock_{interval}", _STOCK_SQL[interval], params)
     return row["data"] if row else None
-
-
-def bars(db: Pool, symbol: str, start: dt.date, end: dt.date, interval: str) -> list[dict]:
-    relation = BAR_RELATIONS[interval]
-    return db.fetch_all(
-        f"""
-        select trade_date as date, open, high, low, close, volume
-        from {relation}
-        where symbol = %(symbol)s and trade_date between %(start)s and %(end)s
-        order by trade_date
-        """,
-        {"symbol": symbol, "start": start, "end": end},
-    )
 
 
 def indicator_series(db: Pool, symbol: str, start: dt.date, end: dt.date) -> list[dict]:

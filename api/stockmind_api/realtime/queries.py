@@ -1,4 +1,7 @@
-"""SQL behind the WebSocket endpoint (the symbols one may subscribe to, the latest quote)."""
+"""SQL behind the WebSocket endpoint: the symbols one may subscribe to (``dim_symbols``)
+and the latest quote, read from ``raw.quotes_minute`` — the real-time cache the API may
+read directly, the one exception to "marts only" (quotes arrive every minute, dbt builds
+daily)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ from stockmind.pool import Pool
 
 
 def active_symbols(db: Pool) -> set[str]:
-    return {r["symbol"] for r in db.fetch_all("select symbol from raw.symbols where is_active")}
+    return {
+        r["symbol"] for r in db.fetch_all("select symbol from marts.dim_symbols where is_active")
+    }
 
 
 def latest_quote_message(db: Pool, symbol: str) -> str | None:

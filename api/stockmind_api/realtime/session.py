@@ -11,11 +11,11 @@ import json
 from flask_jwt_extended import decode_token
 from stockmind.universe import SYMBOL_RE
 
-from stockmind_api import users
-from stockmind_api.hub import Hub
-from stockmind_api.realtime_queries import latest_quote_message
-from stockmind_api.ws_caps import ConnectionCaps
-from stockmind_api.ws_client import Client
+from stockmind_api.auth import queries as users
+from stockmind_api.realtime.caps import ConnectionCaps
+from stockmind_api.realtime.client import Client
+from stockmind_api.realtime.hub import Hub
+from stockmind_api.realtime.queries import latest_quote_message
 
 UNAUTHORIZED = 4401
 TOO_MANY = 4429

@@ -1,0 +1,32 @@
+"""SQL of ``/api/health``: data freshness.
+
+The latest trade date comes from the indicator mart (its trade_date index answers max()
+at once); before dbt's first build there is none yet (null, not an error). The minute
+quotes are read from ``raw.quotes_minute``, the real-time cache the API may read
+directly (the one exception to "marts only": dbt builds daily, quotes arrive every
+minute).
+"""
+
+from __future__ import annotations
+
+from stockmind.pool import Pool
+
+FRESHNESS = """
+select (select max(trade_date) from marts.fct_indicators_daily) as latest_trade_date,
+       (select max(ts) from raw.quotes_minute) as latest_quote_at,
+       extract(epoch from now() - (select max(ts) from raw.quotes_minute))
+           as quote_age_seconds
+"""
+
+NO_MART_YET = """
+select null::date as latest_trade_date,
+       (select max(ts) from raw.quotes_minute) as latest_quote_at,
+       extract(epoch from now() - (select max(ts) from raw.quotes_minute))
+           as quote_age_seconds
+"""
+
+
+def freshness(db: Pool) -> dict:
+    """The latest trade date in the marts, the newest minute quote and its age."""
+    built = db.fetch_one("select to_regclass('marts.fct_indicators_daily') as found")["found"]
+    return db.fetch_one(FRESHNESS if built else NO_MART_YET)
