@@ -2,9 +2,11 @@
 
 Measured in one run, on one throwaway warehouse loaded with the shared five-year file:
 
-* **dbt full refresh** of ``marts.fct_indicators_daily`` (and its staging parents) — the
-  model's own time from ``run_results.json`` and the whole ``dbt run`` command;
-* **the pandas path a user would write**: ``read_sql`` the bars, the ``ta`` library per
+* **dbt full refresh** of ``marts.fct_indicators_daily`` (and its staging parents, and the
+  ``marts.fct_prices_daily`` view) — the model's own time from ``run_results.json`` and
+  the whole ``dbt run`` command;
+* **the pandas path a user would write**: ``read_sql`` the bars from
+  ``marts.fct_prices_daily`` (the adjusted bars the API serves), the ``ta`` library per
   symbol (SMA 20/50/200, EMA 12/26, RSI, MACD, Bollinger, ATR, OBV), ``to_sql`` back;
 * **dbt incremental daily update**: one new bar for every symbol, then ``dbt run``.
 
@@ -28,7 +30,7 @@ from stockmind.dbt_runner import model_seconds, run_dbt
 from stockmind.ingest import ingest_prices
 from stockmind.providers.csv import CsvProvider
 
-SELECT = ["run", "--select", "+fct_indicators_daily"]
+SELECT = ["run", "--select", "+fct_indicators_daily", "fct_prices_daily"]
 
 
 def ta_indicators(bars: pd.DataFrame) -> pd.DataFrame:
@@ -63,7 +65,7 @@ def pandas_path(dsn: str) -> dict[str, float]:
     engine = create_engine(sqlalchemy_url(dsn))
     t0 = time.perf_counter()
     bars = pd.read_sql(
-        "select symbol, trade_date, high, low, close, volume from staging.stg_prices_daily "
+        "select symbol, trade_date, high, low, close, volume from marts.fct_prices_daily "
         "order by symbol, trade_date",
         engine,
     )

@@ -129,9 +129,10 @@ def test_sma10_and_ema10_macros_match_chartschool(module_warehouse, mart, refere
         "compile",
         "--quiet",
         "--inline",
-        "with prices as (select * from {{ ref('int_price_changes') }} where symbol = 'REFMA'),"
-        " running_stats as (select *, true as is_new, {{ running_stats('close') }}, sum(close::numeric)"
-        " over running as sum_close_exact from prices window running as (partition by symbol order by"
+        "with prices as (select * from {{ ref('stg_prices_daily') }} where symbol = 'REFMA'),"
+        " running_stats as (select *, true as is_new, row_number() over running as row_num,"
+        " {{ running_stats('close') }}, sum(close::numeric) over running as sum_close_exact"
+        " from prices window running as (partition by symbol order by"
         " trade_date rows between unbounded preceding and current row))"
         " select trade_date, {{ trailing_mean('sum_close_exact', 10) }} as sma_10,"
         " {{ ema('close', 10, 'null::float8') }} as ema_10 from running_stats"

@@ -46,7 +46,7 @@ def test_daily_lists_match_an_independent_computation(built):
     exp = expected_daily(frame)
     movers = query(
         dsn,
-        f"select * from marts.mart_movers_daily where trade_date = '{DAY.date()}' order by list, rank",
+        f"select * from marts.fct_movers_daily where trade_date = '{DAY.date()}' order by list, rank",
     )
     gainers = movers[movers.list == "gainers"]["symbol"].tolist()
     assert (
@@ -70,7 +70,7 @@ def test_daily_flags_and_overview_match(built):
     assert (scan["is_unusual_volume"] == (exp["volume"] > 2 * exp["avg_volume"])).all()
     assert (scan["is_breakout_up"] == (exp["close"] > exp["prior_high"])).all()
     overview = query(
-        dsn, f"select * from marts.mart_market_overview_daily where trade_date = '{DAY.date()}'"
+        dsn, f"select * from marts.fct_market_overview_daily where trade_date = '{DAY.date()}'"
     ).iloc[0]
     assert overview["total_scanned"] == len(exp) == 16
     assert overview["advancers"] == (exp["change_pct"] > 0).sum()
@@ -87,7 +87,7 @@ def test_weekly_bars_are_built_from_daily_bars(built):
         .dropna()
     )
     ours = query(
-        dsn, "select * from intermediate.int_weekly_bars where symbol = 'AAPL' order by week_start"
+        dsn, "select * from marts.fct_prices_weekly where symbol = 'AAPL' order by week_start"
     )
     assert len(ours) == len(weeks)
     for col in ("open", "high", "low", "close"):

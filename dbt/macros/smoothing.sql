@@ -1,3 +1,7 @@
+{#- SMA-seeded exponential smoothing (the stockmind.smoothed aggregate): `smoothing` and its
+    two forms `ema` and `wilder`, and `running_stats`, the running count and sum they seed
+    from. -#}
+
 {#- Running count and sum of a series (the SMA seed of its smoothing), over `running`. -#}
 {% macro running_stats(value) -%}
 count({{ value }}) over running as n_{{ value }},
@@ -19,12 +23,4 @@ stockmind.smoothed({{ value }}, {{ alpha }}, sum_{{ value }} / {{ n }}, {{ prior
 
 {% macro wilder(value, n, prior) -%}
 {{ smoothing(value, '1.0 / ' ~ n, n, prior) }}
-{%- endmacro %}
-
-{#- Mean over the last n bars from exact (numeric) running sums: O(1) a row, where a
-    sliding window frame re-adds n values for every row; NULL until the symbol has n bars. -#}
-{% macro trailing_mean(running_sum, n) -%}
-case when row_num >= {{ n }} then ((
-    {{ running_sum }} - coalesce(lag({{ running_sum }}, {{ n }}) over by_symbol, 0)
-) / {{ n }})::float8 end
 {%- endmacro %}

@@ -18,7 +18,6 @@ PRICE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "adj_cl
 #: knows it, the previous session's close (else the warehouse's last daily close is used).
 QUOTE_COLUMNS = ["symbol", "ts", "price", "day_open", "day_high", "day_low", "volume", "prev_close"]
 
-PROFILE_FIELDS = ("name", "sector", "industry", "exchange", "currency", "market_cap")
 
 
 @dataclass
