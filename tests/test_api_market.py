@@ -248,27 +248,3 @@ def test_the_precision_is_documented(client):
     change = schemas["Stock"]["properties"]["changePercent"]["description"]
     assert "Rounded to 2 decimal places" in change
     assert schemas["Bar"]["properties"]["volume"]["type"] == "integer"
-
-
-def test_rounding_matches_postgresql(module_warehouse):
-    """The marshmallow path rounds exactly as the SQL path: same digits for ties, tiny
-    and large values (PostgreSQL's ``round(x::numeric, n)::float8`` is the reference)."""
-    import random
-
-    import psycopg2
-    from stockmind_api.precision import round_half_away
-
-    rng = random.Random(7)
-    values = [2.345, -2.345, 0.125, 94.31999999999998, -2.537266095781801, 1e-9, 123456789.98765]
-    values += [rng.uniform(-1e4, 1e4) for _ in range(500)]
-    values += [round(rng.uniform(0, 1000), 3) + 0.0005 for _ in range(500)]  # exact-tie style
-    with psycopg2.connect(module_warehouse) as conn, conn.cursor() as cur:
-        for places in (0, 2, 4):
-            cur.execute(
-                "select array_agg(round(v::numeric, %s)::float8 order by i) "
-                "from unnest(%s::float8[]) with ordinality as t(v, i)",
-                (places, values),
-            )
-            expected = cur.fetchone()[0]
-            assert [round_half_away(v, places) for v in values] == expected
-    conn.close()

@@ -1,43 +1,26 @@
-"""How many decimals a number is sent with, decided once for the whole API.
+"""marshmallow fields that send a number with its decided precision.
 
-Values in the warehouse are doubles (``94.31999999999998``); what the API sends is what a
-person reads and a client stores, so every float field says its precision:
-
-=================  ========  ==============================================================
-field type         decimals  used for
-=================  ========  ==============================================================
-``Price``          4         prices and money: OHLC, change, 52-week range, cost, value,
-                             P&L, alert levels, and indicators in price units (SMA, EMA,
-                             Bollinger bands, ATR, MACD)
-``Percent``        2         percentages (0–100 scale): change %, P&L %, RSI
-``Ratio``          4         fractions and multiples: weights, volatility, beta, Sharpe,
-                             drawdown, VaR, volume ratio
-``Quantity``       6         share counts (the database keeps numeric(20, 6))
-``WholeNumber``    0         volumes and averages of volumes (integers)
-=================  ========  ==============================================================
-
-Rounding happens where the JSON is shaped: marshmallow's dump for most endpoints, and,
-for the hot endpoints whose JSON PostgreSQL builds (``schemas.json_object_sql``), the
-same rule as SQL (``round(x::numeric, n)::float8``: half away from zero in both). The
-OpenAPI document states each field's precision.
+The decision (how many decimals for prices, percentages, ratios, quantities, volumes)
+is the core's: ``stockmind.precision``, shared with the WebSocket messages. Here each kind
+is a field type, and each field also knows the same rounding as SQL for the endpoints
+whose JSON PostgreSQL builds (``schemas.json_object_sql``). The OpenAPI document states
+each field's precision.
 """
 
 from __future__ import annotations
 
-import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
 from marshmallow import fields
+from stockmind.precision import PLACES, round_half_away, sql_round
 
 
 class Rounded(fields.Float):
-    """A float sent rounded to ``places`` decimals (the class attribute)."""
+    """A float sent rounded to the decimals of its ``kind`` (the class attribute)."""
 
-    places = 4
+    kind = "price"
 
     def __init__(self, **kwargs) -> None:
         metadata = dict(kwargs.pop("metadata", None) or {})
-        note = f"Rounded to {self.places} decimal places."
+        note = f"Rounded to {PLACES[self.kind]} decimal places."
         described = metadata.get("description")
         metadata["description"] = f"{described}. {note}" if described else note
         super().__init__(metadata=metadata, **kwargs)
@@ -45,40 +28,26 @@ class Rounded(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return round_half_away(float(value), self.places)
+        return round_half_away(float(value), PLACES[self.kind])
 
     def sql(self, expression: str) -> str:
-        """The same rounding in PostgreSQL (numeric rounds half away from zero)."""
-        return f"round(({expression})::numeric, {self.places})::float8"
-
-
-def round_half_away(value: float, places: int) -> float:
-    """Round as PostgreSQL does ``round(x::numeric, n)``: the double is first read to 15
-    significant digits (PostgreSQL's float8 → numeric), then rounded half away from zero
-    (2.345 → 2.35, where Python's ``round`` gives 2.34 from the binary value)."""
-    if not math.isfinite(value):
-        return value
-    try:
-        exact = Decimal(f"{value:.15g}")
-        return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-    except InvalidOperation:  # beyond 28 digits: no fraction worth rounding is left
-        return value
+        return sql_round(expression, self.kind)
 
 
 class Price(Rounded):
-    places = 4
+    kind = "price"
 
 
 class Percent(Rounded):
-    places = 2
+    kind = "percent"
 
 
 class Ratio(Rounded):
-    places = 4
+    kind = "ratio"
 
 
 class Quantity(Rounded):
-    places = 6
+    kind = "quantity"
 
 
 class WholeNumber(fields.Integer):
@@ -91,4 +60,4 @@ class WholeNumber(fields.Integer):
 
     @staticmethod
     def sql(expression: str) -> str:
-        return f"round(({expression})::numeric)::bigint"
+        return sql_round(expression, "whole")

@@ -21,6 +21,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from stockmind.precision import sql_round
+
 CHANNEL = "stockmind_events"
 MAX_PAYLOAD = 7900  # bytes; PostgreSQL refuses 8000 and more
 STOCK_UPDATE = "stock_update"
@@ -42,7 +44,15 @@ STOCK_UPDATE_FIELDS = {
     "day_high": "day_high",
     "day_low": "day_low",
 }
-STOCK_UPDATE_SELECT = ", ".join(f"{col} as {name}" for name, col in STOCK_UPDATE_FIELDS.items())
+#: Each number's precision kind (``stockmind.precision``): quotes are sent as the API's
+#: prices, not as the doubles a provider returned (yfinance's are float32 noise).
+STOCK_UPDATE_KINDS = {"price": "price", "change": "price", "change_percent": "percent"}
+STOCK_UPDATE_KINDS |= {"volume": "whole", "day_open": "price", "day_high": "price"}
+STOCK_UPDATE_KINDS |= {"day_low": "price"}
+STOCK_UPDATE_SELECT = ", ".join(
+    f"{sql_round(col, STOCK_UPDATE_KINDS[name]) if name in STOCK_UPDATE_KINDS else col} as {name}"
+    for name, col in STOCK_UPDATE_FIELDS.items()
+)
 
 
 def _jsonable(value: Any) -> Any:
