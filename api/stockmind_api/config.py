@@ -42,7 +42,7 @@ class Config:
             seconds=int(os.environ.get("API_REFRESH_TOKEN_SECONDS", str(7 * 24 * 3600)))
         )
         self.JWT_TOKEN_LOCATION = ["headers"]
-        # WebSockets (/ws/market): see ws.py; no socket holds a thread (ws_reactor.py)
+        # WebSockets (/ws/market): see realtime/; no socket holds a thread (realtime/reactor.py)
         self.WS_REQUIRE_AUTH = os.environ.get("WS_REQUIRE_AUTH", "false") == "true"
         self.WS_MAX_SUBSCRIPTIONS = int(os.environ.get("WS_MAX_SUBSCRIPTIONS", "100"))
         self.WS_MAX_PER_IP = int(os.environ.get("WS_MAX_PER_IP", "20"))
@@ -89,3 +89,15 @@ class Config:
         # annual risk-free rate of its Sharpe ratio
         self.BENCHMARK_SYMBOL = os.environ.get("API_BENCHMARK_SYMBOL") or None
         self.RISK_FREE_RATE = float(os.environ.get("API_RISK_FREE_RATE", "0"))
+
+
+def connection_limits() -> tuple[int, float]:
+    """The gunicorn worker's bounds (``server.EnvelopeThreadWorker``, which runs before
+    any app exists): open connections per client address and the socket timeout.
+
+    Behind a trusted proxy (``API_PROXY_HOPS``) every connection is the proxy's, so the
+    per-address bound is off unless set; its timeouts take over."""
+    behind_proxy = int(os.environ.get("API_PROXY_HOPS", "0")) > 0
+    default = "1000000" if behind_proxy else "16"
+    per_address = int(os.environ.get("API_MAX_CONNECTIONS_PER_IP", default))
+    return per_address, float(os.environ.get("API_SOCKET_TIMEOUT_SECONDS", "10"))

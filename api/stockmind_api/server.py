@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import re
 import socket
 import struct
@@ -32,6 +31,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from stockmind_api.config import connection_limits
 from stockmind_api.errors import error_body
 
 _STATUS_LINE = re.compile(rb"HTTP/1\.[01] (\d{3}) ([^\r\n]*)\r\n")
@@ -102,11 +102,8 @@ class EnvelopeThreadWorker(ThreadWorker):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # behind a trusted proxy every connection is the proxy's: its timeouts take over
-        behind_proxy = int(os.environ.get("API_PROXY_HOPS", "0")) > 0
-        default = "1000000" if behind_proxy else "16"
-        self.per_address = int(os.environ.get("API_MAX_CONNECTIONS_PER_IP", default))
-        seconds = float(os.environ.get("API_SOCKET_TIMEOUT_SECONDS", "10"))
+        # the worker exists before any app: its bounds come from config, not app.config
+        self.per_address, seconds = connection_limits()
         self.timeval = struct.pack("ll", int(seconds), int(seconds % 1 * 1_000_000))
         self.open_by_address: Counter[str] = Counter()
 

@@ -1,6 +1,6 @@
 """``/api/market``: symbols, a stock's summary and history, indicators, the scanner.
 
-Public (no token). Views validate input, call ``market_queries`` and wrap the result in
+Public (no token). Views validate input, call ``queries`` and wrap the result in
 the envelope; unknown symbols and dates are 404, malformed input 422.
 """
 

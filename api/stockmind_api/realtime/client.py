@@ -54,7 +54,7 @@ class Client:
         self.max_message_bytes = max_message_bytes
         self.user_id: int | None = None
         self.symbols: set[str] = set()
-        self.session = None  # what the connection has said so far (ws_session.Session)
+        self.session = None  # what the connection has said so far (session.Session)
         self.inbox: collections.deque[str | bytes] = collections.deque()  # for the session
         self.handling = False  # a session thread is working through the inbox
         self.drop_reason: str | None = None

@@ -3,7 +3,7 @@
 A daemon thread LISTENs on ``stockmind.events.CHANNEL`` over its own psycopg2
 connection (the pool's connections are for requests). Each notification is decoded once,
 rendered once per item (``{"type": …, "data": {…}}``), and each subscribed client gets
-its share in one non-blocking write from this same thread (``ws_client.Client``): no
+its share in one non-blocking write from this same thread (``client.Client``): no
 thread wakes per message. A client that cannot keep up collects a backlog (the reactor
 writes it when its socket drains) and is dropped when it passes its bound, so one slow
 reader never holds up the others or the listener.
