@@ -1,5 +1,6 @@
 """The ``stockmind`` command line, run as a user runs it (a real process, a real database)."""
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -140,3 +141,58 @@ def test_dbt_runs_with_the_project_profile_on_database_url(warehouse):
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "All checks passed!" in proc.stdout
     assert warehouse.rsplit("/", 1)[1] in proc.stdout  # the database of DATABASE_URL
+
+
+def test_up_history_window_ends_where_the_backfill_begins():
+    from stockmind.platform.sample_history import history_window
+
+    today = dt.date(2026, 11, 22)  # a Sunday
+    # backfill from Thu 22 Oct: its first run (Thu 17:30 → Fri 17:30) loads Fri 23 Oct
+    assert history_window(today, 3, dt.date(2026, 10, 22)) == (
+        dt.date(2023, 11, 22),
+        dt.date(2026, 10, 22),
+    )
+    # from Sat 24 Oct: the first run is Mon 17:30 → Tue, so Monday is history's
+    assert history_window(today, 3, dt.date(2026, 10, 24))[1] == dt.date(2026, 10, 26)
+    assert history_window(dt.date(2028, 2, 29), 1, dt.date(2028, 2, 29)) == (
+        dt.date(2027, 2, 28),
+        dt.date(2028, 2, 28),  # never today's bar: the scheduler's run loads it after 17:30
+    )
+
+
+def test_up_loads_sample_history_once_through_the_bulk_path(warehouse, db, monkeypatch):
+    from conftest import table_digest
+    from stockmind.platform.sample_history import history_window, load_history
+    from stockmind.settings import get_settings
+    from stockmind.trading_calendar import trading_days
+
+    monkeypatch.setenv("STOCKMIND_PRICE_SOURCE", "sample")
+    monkeypatch.delenv("STOCKMIND_UNIVERSE", raising=False)
+    settings = get_settings()
+    backfill_start = dt.date.today() - dt.timedelta(days=30)
+    first, last = history_window(dt.date.today(), 3, backfill_start)
+    dates = trading_days(first, last)
+    days = len(dates)
+    loaded = load_history(settings, warehouse, 3, backfill_start)
+    assert loaded["written"] == 16 * days > 16 * 700
+    assert loaded["line"].startswith(f"3 years of sample prices: {16 * days:,} bars in ")
+    with db.cursor() as cur:
+        cur.execute(
+            "select count(distinct symbol), min(trade_date), max(trade_date), count(*) "
+            "from raw.prices_daily"
+        )
+        assert cur.fetchone() == (16, dates[0], dates[-1], 16 * days)
+    digest = table_digest(db, "raw.prices_daily", "symbol, trade_date")
+    again = load_history(settings, warehouse, 3, backfill_start)
+    assert again == {"line": "3 years of sample prices already loaded (16 symbols)", "written": 0}
+    assert table_digest(db, "raw.prices_daily", "symbol, trade_date") == digest  # not touched
+    with db.cursor() as cur:  # a hole in one symbol's history: only that symbol is loaded
+        cur.execute(
+            "delete from raw.prices_daily where symbol = 'KO' and trade_date = %s", dates[-1:]
+        )
+    refill = load_history(settings, warehouse, 3, backfill_start)
+    assert refill["written"] == 1 and ", 1 symbol, " in refill["line"]
+    assert load_history(settings, warehouse, 0, backfill_start)["written"] == 0
+    monkeypatch.setenv("STOCKMIND_PRICE_SOURCE", "csv")
+    skipped = load_history(get_settings(), warehouse, 3, backfill_start)
+    assert skipped["written"] == 0 and "not loaded for source csv" in skipped["line"]

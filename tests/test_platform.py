@@ -1,6 +1,8 @@
-"""``make up``'s engine end to end: its own PostgreSQL cluster, Airflow's services, the
-first backfill through the scheduler, then ``down`` — in a throwaway STOCKMIND_HOME."""
+"""``make up``'s engine end to end: its own PostgreSQL cluster, Airflow's services, years of
+sample history bulk-loaded, the first backfill through the scheduler, every indicator on the
+latest day, then ``down`` — in a throwaway STOCKMIND_HOME."""
 
+import datetime as dt
 import json
 import os
 import re
@@ -8,14 +10,34 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import psycopg2
 import pytest
 from simple_websocket import Client
+from stockmind.platform.sample_history import years_before
+from stockmind.trading_calendar import trading_days
+from test_offline_pages import external_loads, loaded_urls
 
 STOCKMIND = str(Path(sys.executable).parent / "stockmind")
+INDICATORS = [
+    "sma_20",
+    "sma_50",
+    "sma_200",
+    "ema_12",
+    "ema_26",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "atr_14",
+    "obv",
+]
 
 
 @pytest.mark.slow
@@ -33,9 +55,15 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         )
 
     try:
+        today = dt.date.today()
         up = stockmind("up", "--backfill-days", "7")
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         assert "StockMind is up" in up.stdout
+        assert re.search(
+            r"^  History +3 years of sample prices: [\d,]+ bars in [\d.]+ s \(bulk load\)",
+            up.stdout,
+            re.M,
+        ), up.stdout
         assert re.search(r"ingest_prices_daily: \d+ success$", up.stdout, re.M), up.stdout
         password = re.search(r"password (\S+)", up.stdout).group(1)
         assert password and "Airflow UI    http://127.0.0.1:" in up.stdout
@@ -44,10 +72,23 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         indicators = int(re.search(r"Indicators +(\d+) rows", up.stdout).group(1))
         assert indicators > 0
         docs_url = re.search(r"dbt docs +(\S+)", up.stdout).group(1)
-        with urllib.request.urlopen(docs_url + "/index.html", timeout=10) as resp:
-            assert b"dbt" in resp.read()  # the lineage site is served
-
+        airflow_url = re.search(r"Airflow UI +(\S+)", up.stdout).group(1)
         api_url = re.search(r"REST API +(\S+)", up.stdout).group(1)
+        # every page the platform serves loads nothing from another host (air-gapped)
+        for page_url, mark in (
+            (docs_url + "/index.html", "dbt"),
+            (airflow_url + "/", "Airflow"),
+            (api_url + "/docs", "swagger"),
+        ):
+            with urllib.request.urlopen(page_url, timeout=10) as resp:
+                page = resp.read().decode()
+            assert mark in page and external_loads(page) == [], page_url
+            for asset in loaded_urls(page):  # and what it loads is served
+                if asset.startswith(("./", "/")) and not asset.startswith("//"):
+                    target = urllib.parse.urljoin(page_url, asset)
+                    with urllib.request.urlopen(target, timeout=10) as loaded:
+                        assert loaded.status == 200 and loaded.read(), target
+
         with urllib.request.urlopen(api_url + "/market/scanner", timeout=10) as resp:
             scan = json.loads(resp.read())
         assert scan["success"] and scan["data"]["marketOverview"]["totalScanned"] == 16
@@ -70,9 +111,36 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
             symbols, rows = cur.fetchone()
         assert symbols == 16 and rows >= 16 * 3
         assert indicators == rows  # dbt caught up with every loaded bar
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute(
+                "select symbol, min(trade_date), max(trade_date), count(*) "
+                "from raw.prices_daily group by symbol"
+            )
+            spans = cur.fetchall()
+            three_years = min(trading_days(years_before(today, 3), today))
+            for symbol, first, last, bars in spans:  # history + backfill, no gap between
+                assert first <= three_years and bars == len(trading_days(first, last)), symbol
+            cur.execute(
+                "select symbol, " + ", ".join(INDICATORS) + " from marts.fct_indicators_daily "
+                "where trade_date = (select max(trade_date) from marts.fct_indicators_daily)"
+            )
+            latest = cur.fetchall()
+            assert len(latest) == 16
+            for row in latest:  # every indicator warmed up on a first visit
+                nulls = [
+                    name for name, value in zip(INDICATORS, row[1:], strict=True) if value is None
+                ]
+                assert not nulls, (row[0], nulls)
+            cur.execute(
+                "select count(*), count(distinct symbol), count(swing_support) "
+                "from marts.fct_scanner_weekly "
+                "where period_start = (select max(period_start) from marts.fct_scanner_weekly)"
+            )
+            assert cur.fetchone() == (16, 16, 16)  # 20 prior weeks: only with the history
 
         again = stockmind("up", "--backfill-days", "7")  # running twice is harmless
         assert again.returncode == 0, again.stderr[-3000:]
+        assert "3 years of sample prices already loaded (16 symbols)" in again.stdout
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select count(*) from raw.prices_daily")
             assert cur.fetchone()[0] == rows

@@ -69,6 +69,16 @@ def test_sample_quotes_are_deterministic_per_minute_and_move():
     assert (first["prev_close"] > 0).all() and (first["ts"] == pd.Timestamp(AT)).all()
 
 
+def test_sample_quotes_start_from_the_previous_sample_close():
+    bars = SampleProvider().fetch_daily(["KO", "JNJ"], dt.date(2024, 2, 26), dt.date(2024, 3, 1))
+    friday = bars.frame[bars.frame["trade_date"] == "2024-03-01"].set_index("symbol")["close"]
+    quotes = SampleProvider().fetch_quotes(["KO", "JNJ"], AT).frame.set_index("symbol")
+    assert quotes["prev_close"].to_dict() == friday.to_dict()  # Monday builds on Friday
+    assert 40 < friday["KO"] < 90 and 100 < friday["JNJ"] < 240  # near the 59 / 156 anchors
+    moved = (quotes["day_open"] / quotes["prev_close"] - 1).abs()
+    assert (moved < 0.02).all()  # the day opens with a small gap from that close
+
+
 def test_poll_stores_once_and_announces_only_changes(warehouse, db):
     listener = listen(warehouse)
     symbols = ["AAPL", "MSFT", "XOM"]

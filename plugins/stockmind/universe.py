@@ -1,6 +1,7 @@
 """Which symbols to ingest: a named list shipped with the package, a file, or the table.
 
-* ``sample`` — 16 well-known tickers with profiles (the offline default);
+* ``sample`` — 16 well-known tickers with profiles and reference prices (the offline
+  default);
 * ``sp500`` — the 505 S&P 500 constituents of the shared five-year data set;
 * ``table`` — active rows of ``raw.symbols`` (what profile refreshes maintain);
 * anything else — a path to a text/CSV file whose first column holds symbols.
@@ -29,9 +30,23 @@ def _read_symbols(path: Path) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def load_sample_profiles() -> dict[str, dict[str, str]]:
+def _sample_rows() -> tuple[dict[str, str], ...]:
     with (DATA_DIR / "universe_sample.csv").open(newline="") as fh:
-        return {row.pop("symbol"): row for row in csv.DictReader(fh)}
+        return tuple(csv.DictReader(fh))
+
+
+def load_sample_profiles() -> dict[str, dict[str, str]]:
+    """Profile fields (name, sector, industry, exchange, currency) by symbol."""
+    return {
+        row["symbol"]: {k: v for k, v in row.items() if k not in ("symbol", "reference_price")}
+        for row in _sample_rows()
+    }
+
+
+def sample_reference_prices() -> dict[str, float]:
+    """The level each sample symbol's synthetic series is anchored to (``ANCHOR`` close in
+    ``providers.synthetic``): approximate split-adjusted prices at the start of 2024."""
+    return {row["symbol"]: float(row["reference_price"]) for row in _sample_rows()}
 
 
 def resolve_universe(name: str, dsn: str | None = None) -> list[str]:

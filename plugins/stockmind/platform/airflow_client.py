@@ -84,6 +84,10 @@ class AirflowClient:
         }
         return self._request("POST", "/api/v2/backfills", body)
 
+    def trigger(self, dag_id: str) -> dict:
+        """A manual run of ``dag_id`` now (no logical date: Airflow 3's manual runs)."""
+        return self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
+
     def wait_for_any_run(self, dag_id: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self.dag_runs(dag_id, limit=1):

@@ -1,6 +1,6 @@
 """``stockmind`` — the project's command line (installed in ``.venv/bin``).
 
-    stockmind up | down | status
+    stockmind up [--backfill-days 30] [--history-years 3] | down | status
     stockmind db up | down | migrate | url | status | retention
     stockmind ingest prices --source sample|csv|yfinance [--path P] [--symbols …]
                             [--start D --end D] [--universe U] [--batch-size N]
@@ -160,7 +160,7 @@ def cmd_platform(args, settings: Settings) -> int:
     from stockmind.platform import bootstrap
 
     if args.command == "up":
-        bootstrap.up(settings, backfill_days=args.backfill_days)
+        bootstrap.up(settings, backfill_days=args.backfill_days, history_years=args.history_years)
     elif args.command == "down":
         bootstrap.down(settings)
     else:
@@ -174,7 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="set up and start the local platform (make up)")
-    up.add_argument("--backfill-days", type=int, default=30)
+    up.add_argument(
+        "--backfill-days", type=int, default=30, help="days the Airflow backfill loads (30)"
+    )
+    up.add_argument(
+        "--history-years",
+        type=int,
+        default=3,
+        help="years of sample prices bulk-loaded before the backfill (3; 0 skips it)",
+    )
     sub.add_parser("down", help="stop Airflow and the local PostgreSQL (make down)")
     sub.add_parser("status", help="what is running")
 

@@ -19,7 +19,6 @@ PRICE_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "adj_cl
 QUOTE_COLUMNS = ["symbol", "ts", "price", "day_open", "day_high", "day_low", "volume", "prev_close"]
 
 
-
 @dataclass
 class FetchResult:
     """Bars for the symbols that returned data, and why the others did not."""

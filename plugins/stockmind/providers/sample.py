@@ -1,8 +1,8 @@
 """Deterministic synthetic market data — SYNTHETIC, clearly labelled (source ``sample``).
 
 The offline default for ``make up`` and the tests: daily bars from the model in
-``providers.synthetic``, intraday quotes from ``providers.intraday``, profiles for the
-sample universe.
+``providers.synthetic`` (anchored to realistic levels), intraday quotes from
+``providers.intraday``, profiles for the sample universe.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class SampleProvider:
         profiles = []
         for symbol in symbols:
             base = known.get(symbol, {"name": f"{symbol} (synthetic)"})
-            cap = symbol_params(symbol)["shares"] * symbol_params(symbol)["price0"]
+            params = symbol_params(symbol)
+            cap = params["shares"] * params["reference"]
             profiles.append(SymbolProfile(symbol=symbol, market_cap=int(cap), **base))
         return profiles
