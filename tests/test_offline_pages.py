@@ -29,9 +29,13 @@ class _References(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         values = dict(attrs)
+        rel = (values.get("rel") or "").lower()
         for name in ("src", "href", "data", "poster"):
-            if values.get(name) and (tag != "a" or name != "href"):  # a link is not a load
-                self.found.append(values[name])
+            if not values.get(name) or (name == "href" and tag == "a"):  # a link, not a load
+                continue
+            if tag == "link" and rel in ("canonical", "alternate", "author", "help"):
+                continue  # names a page, loads nothing
+            self.found.append(values[name])
         if values.get("style"):
             self.found.extend(CSS_URL.findall(values["style"]))
 
@@ -67,6 +71,7 @@ def test_the_check_catches_a_cdn():
         '<link rel="stylesheet" href="//fonts.example.org/a.css">'
         "<style>@import 'https://fonts.googleapis.com/css';</style></head>"
         '<body><a href="https://github.com/">a link is not a load</a>'
+        '<link rel="canonical" href="https://example.com/overview/">'
         '<img src="./static/pin.png"><script src="http://127.0.0.1:8000/x.js"></script>'
         '<div style="background: url(data:image/png;base64,AAAA)"></div></body></html>'
     )
