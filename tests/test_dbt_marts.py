@@ -186,3 +186,45 @@ def test_a_retired_relation_that_is_still_a_model_is_an_error(built):
     assert proc.returncode != 0
     assert "is still built by a model" in proc.stdout + proc.stderr
     assert scalar(dsn, "select to_regclass('marts.dim_symbols')::text")
+
+
+def test_rebuilding_upstream_views_never_takes_the_price_marts_away(built):
+    """dbt rebuilds a view by dropping its predecessor with CASCADE: a mart built on the
+    staging view would vanish for the length of every build (the API answering 503). The
+    price marts read the source through the staging macros instead: still there after
+    the upstream views are rebuilt, with the same rows as those views."""
+    dsn, _ = built
+    oids = scalar(
+        dsn,
+        "select array[to_regclass('marts.fct_prices_daily')::oid,"
+        " to_regclass('marts.fct_prices_weekly')::oid]",
+    )
+    run_dbt(dsn, "run", "--select", "stg_prices_daily", "int_weekly_bars")
+    assert (
+        scalar(
+            dsn,
+            "select array[to_regclass('marts.fct_prices_daily')::oid,"
+            " to_regclass('marts.fct_prices_weekly')::oid]",
+        )
+        == oids
+    )
+    columns = "symbol, trade_date, open, high, low, close, close_unadjusted, volume"
+    assert (
+        scalar(
+            dsn,
+            f"select count(*) from ((select {columns} from marts.fct_prices_daily except all "
+            f"select {columns} from staging.stg_prices_daily) union all (select {columns} from "
+            f"staging.stg_prices_daily except all select {columns} from marts.fct_prices_daily)) d",
+        )
+        == 0
+    )
+    weekly = "symbol, week_start, trade_date, open, high, low, close, volume, trading_days"
+    assert (
+        scalar(
+            dsn,
+            f"select count(*) from ((select {weekly} from marts.fct_prices_weekly except all "
+            f"select {weekly} from intermediate.int_weekly_bars) union all (select {weekly} from "
+            f"intermediate.int_weekly_bars except all select {weekly} from marts.fct_prices_weekly)) d",
+        )
+        == 0
+    )

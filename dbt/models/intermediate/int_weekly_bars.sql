@@ -1,31 +1,12 @@
--- Weekly bars from daily bars (weeks start on Monday): first open, highest high, lowest
--- low, last close, summed volume; dated by the week's last trading day.
+-- Weekly bars from daily bars (weeks start on Monday; macro weekly_bars): first open,
+-- highest high, lowest low, last close, summed volume; dated by the week's last trading
+-- day.
 with daily as (
     select * from {{ ref('stg_prices_daily') }}
 ),
 
-tagged as (
-    select
-        *,
-        date_trunc('week', trade_date)::date as week_start,
-        row_number() over (partition by symbol, date_trunc('week', trade_date) order by trade_date) as first_in_week,
-        row_number() over (partition by symbol, date_trunc('week', trade_date) order by trade_date desc) as last_in_week
-    from daily
-),
-
 final as (
-    select
-        symbol,
-        week_start,
-        max(trade_date) as trade_date,
-        max(open) filter (where first_in_week = 1) as open,
-        max(high) as high,
-        min(low) as low,
-        max(close) filter (where last_in_week = 1) as close,
-        sum(volume) as volume,
-        count(*) as trading_days
-    from tagged
-    group by symbol, week_start
+    {{ weekly_bars('daily') }}
 )
 
 select * from final
