@@ -38,7 +38,7 @@ from pathlib import Path
 from common import throwaway_warehouse, write_section
 from stockmind.dbt_runner import run_dbt
 from stockmind.ingest import ingest_prices
-from stockmind.platform.airflow_env import redis_url
+from stockmind.platform.environment import redis_url
 from stockmind.platform.postgres_cluster import bin_dir, free_port
 from stockmind.platform.processes import api_command, redis_command
 from stockmind.pool import Pool

@@ -189,6 +189,43 @@ def read_frame(dsn: str, query: str):
         engine.dispose()
 
 
+#: The role the API's contract tests connect as: it may read the marts and the minute-quote
+#: cache and work in the API's own ``app`` schema — nothing else (docs/architecture.md).
+API_READER = "stockmind_api_reader"
+API_READER_PASSWORD = "api-reader-only-marts"
+
+
+def api_reader_dsn(dsn: str) -> str:
+    """``dsn`` as the API's least-privilege role: a query naming another relation (a raw
+    table, a staging view) fails with "permission denied", so the suites run with it
+    prove that the API reads only its contract. Grants are per database: call it after
+    dbt has built the marts."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select 1 from pg_roles where rolname = %s", (API_READER,))
+            if cur.fetchone() is None:
+                cur.execute(f"create role {API_READER} login password %s", (API_READER_PASSWORD,))
+            cur.execute(
+                f"""
+                grant connect on database {conn.info.dbname} to {API_READER};
+                grant usage on schema marts, app, raw to {API_READER};
+                grant select on all tables in schema marts to {API_READER};
+                grant select, insert, update, delete on all tables in schema app
+                    to {API_READER};
+                grant usage, select on all sequences in schema app to {API_READER};
+                grant select on raw.quotes_minute to {API_READER};
+                """
+            )
+    finally:
+        conn.close()
+    parts = urlsplit(dsn)
+    netloc = f"{API_READER}:{quote(API_READER_PASSWORD)}@{parts.netloc.rsplit('@', 1)[-1]}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 @contextmanager
 def live_api(dsn: str, workers: int = 1, **env: str):
     """The real API under gunicorn (the ``make up`` command) on a free port; yields its
@@ -238,7 +275,7 @@ def live_api(dsn: str, workers: int = 1, **env: str):
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis started the way ``make up`` starts it (the platform's command)."""
-    from stockmind.platform.airflow_env import redis_url
+    from stockmind.platform.environment import redis_url
     from stockmind.platform.processes import redis_command
     from stockmind.settings import Settings
 

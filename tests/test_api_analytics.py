@@ -57,7 +57,7 @@ def test_portfolio_analytics_endpoint(module_warehouse):
         app.extensions["db"].close()
     prices = read_frame(
         module_warehouse,
-        "select symbol, trade_date, close from staging.stg_prices_daily "
+        "select symbol, trade_date, close from marts.fct_prices_daily "
         "where trade_date between '2024-03-01' and '2024-06-28'",
     )
     wide = prices.pivot(index="trade_date", columns="symbol", values="close")

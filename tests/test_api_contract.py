@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 import schemathesis
-from conftest import load_sample, run_dbt
+from conftest import api_reader_dsn, load_sample, run_dbt
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.slow
 def contract_app(module_warehouse):
     load_sample(module_warehouse, ["AAPL", "MSFT"], dt.date(2024, 1, 2), dt.date(2024, 6, 28))
     run_dbt(module_warehouse, "build")
-    app = make_app(module_warehouse, RATE_LIMIT_ENABLED=False)
+    # as the API's least-privilege role: any endpoint reading beyond its contract (marts,
+    # app, the minute-quote cache) fails here with "permission denied"
+    app = make_app(api_reader_dsn(module_warehouse), RATE_LIMIT_ENABLED=False)
     app.config["RATELIMIT_ENABLED"] = False
     yield app
     app.extensions["db"].close()

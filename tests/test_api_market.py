@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from conftest import load_sample, run_dbt
+from conftest import api_reader_dsn, load_sample, run_dbt
 from stockmind.trading_calendar import trading_days
 from stockmind.universe import resolve_universe
 
@@ -19,7 +19,7 @@ def client(module_warehouse):
     load_sample(module_warehouse, symbols, dt.date(2023, 6, 1), dt.date(2024, 6, 28), profiles=True)
     run_dbt(module_warehouse, "build")
     config = Config()
-    config.DATABASE_URL = module_warehouse
+    config.DATABASE_URL = api_reader_dsn(module_warehouse)  # reads its contract only
     app = create_app(config)
     app.testing = True
     yield app.test_client()
@@ -248,3 +248,66 @@ def test_the_precision_is_documented(client):
     change = schemas["Stock"]["properties"]["changePercent"]["description"]
     assert "Rounded to 2 decimal places" in change
     assert schemas["Bar"]["properties"]["volume"]["type"] == "integer"
+
+
+def test_the_api_role_cannot_read_beyond_its_contract(module_warehouse):
+    """The role these suites run the API as: marts yes, raw bars and staging no."""
+    import psycopg2
+
+    conn = psycopg2.connect(api_reader_dsn(module_warehouse))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select count(*) from marts.fct_prices_daily")  # a view: allowed
+            assert cur.fetchone()[0] > 0
+            cur.execute("select count(*) from raw.quotes_minute")
+        for relation in ("raw.prices_daily", "raw.symbols", "staging.stg_prices_daily"):
+            with conn.cursor() as cur, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(f"select 1 from {relation} limit 1")
+            conn.rollback()
+    finally:
+        conn.close()
+
+
+def response_schemas(app):
+    """Every schema a route answers with (flask-smorest's records), nested ones included."""
+    from marshmallow import fields
+
+    views = []
+    for view in app.view_functions.values():
+        cls = getattr(view, "view_class", None)
+        views += [getattr(cls, m) for m in ("get", "post", "patch", "delete") if hasattr(cls, m)]
+        views.append(view)
+    found, stack = {}, []
+    for view in views:
+        records = getattr(view, "_apidoc", {}).get("response", {}).get("responses", {})
+        for answers in records.values():
+            answers = answers if isinstance(answers, list) else [answers]
+            stack += [a["schema"] for a in answers if isinstance(a, dict) and a.get("schema")]
+    while stack:
+        schema = stack.pop()
+        schema = schema() if isinstance(schema, type) else schema
+        if type(schema).__name__ in found:
+            continue
+        found[type(schema).__name__] = schema
+        for field in schema.fields.values():
+            inner = getattr(field, "inner", None) or field
+            if isinstance(inner, fields.Nested):
+                stack.append(inner.schema)
+    return found
+
+
+def test_every_float_the_api_sends_has_a_decided_precision(client):
+    from marshmallow import fields
+    from stockmind_api.precision import Rounded
+
+    schemas = response_schemas(client.application)
+    assert {"Stock", "Holding", "Watch", "Analytics", "Health"} <= {
+        name.removesuffix("Schema") for name in schemas
+    }
+    loose = [
+        f"{name}.{key}"
+        for name, schema in schemas.items()
+        for key, field in schema.fields.items()
+        if isinstance(field, fields.Float) and not isinstance(field, Rounded)
+    ]
+    assert loose == []

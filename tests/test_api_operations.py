@@ -73,3 +73,13 @@ def test_the_docs_page_loads_nothing_from_the_internet(app):
         assert reply.status_code == 200 and len(reply.data) > 10_000
         reply.close()
     assert client.get("/api/docs/assets/../config.py").status_code == 404
+
+
+def test_before_dbt_has_built_the_marts_a_503_says_what_to_do(app):
+    """Only dim_symbols is built in this warehouse: the stock endpoint's marts are missing,
+    a state of the platform (run dbt), not a bug."""
+    client = app.test_client()
+    reply = client.get("/api/market/stock/AAPL")
+    body = body_of(reply, 503)
+    assert "marts are not built yet" in body["message"] and body["code"] == 503
+    assert reply.headers["Retry-After"] == "60"

@@ -157,3 +157,26 @@ def test_watchlist_alerts_and_consistency(client, users, module_warehouse):
 def test_portfolio_needs_authentication(client):
     body_of(client.get("/api/portfolio/holdings"), 401)
     body_of(client.post("/api/portfolio/watchlist", json={"symbol": "AAPL"}), 401)
+
+
+def test_what_a_user_typed_comes_back_as_stored(client, users):
+    """Entered values (numeric(20, 6)) are echoed as stored, not cut to a price's 4
+    decimals; computed ones (value, P&L) follow the price rule."""
+    made = body_of(
+        client.post(
+            "/api/portfolio/watchlist",
+            headers=users["bob"],
+            json={"symbol": "AAPL", "alertPriceAbove": 10.00006, "alertPriceBelow": 10.00004},
+        ),
+        201,
+    )["data"]
+    assert (made["alertPriceAbove"], made["alertPriceBelow"]) == (10.00006, 10.00004)
+    held = body_of(
+        client.post(
+            "/api/portfolio/holdings",
+            headers=users["bob"],
+            json={"symbol": "MSFT", "shares": 3, "averagePrice": 12.345678},
+        ),
+        201,
+    )["data"]
+    assert held["averagePrice"] == 12.345678 and held["totalCost"] == 37.037

@@ -79,8 +79,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(UndefinedTable)
     def not_built_yet(exc: UndefinedTable):
         """The API reads dbt's marts: before dbt's first build (a fresh warehouse) they do
-        not exist. That is a state of the platform, not a bug: 503, saying what to do."""
-        app.logger.warning("a mart is missing: %s", exc.diag.message_primary)
+        not exist. That is a state of the platform, not a bug: 503, saying what to do.
+        Any other missing relation (the API's own ``app`` tables) is a bug: 500."""
+        missing = exc.diag.message_primary or ""
+        if '"marts.' not in missing:
+            return unexpected(exc)
+        app.logger.warning("a mart is missing: %s", missing)
         message = (
             "the warehouse's marts are not built yet: run dbt (the transform_market DAG, "
             "or `stockmind dbt build`) and retry"

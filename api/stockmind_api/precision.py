@@ -28,7 +28,7 @@ class Rounded(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return round_half_away(float(value), PLACES[self.kind])
+        return float(round_half_away(value, PLACES[self.kind]))
 
     def sql(self, expression: str) -> str:
         return sql_round(expression, self.kind)
@@ -50,13 +50,23 @@ class Quantity(Rounded):
     kind = "quantity"
 
 
+class Entered(Rounded):
+    """What the user typed in, echoed as stored (not cut to a price's 4 decimals)."""
+
+    kind = "entered"
+
+
+class Seconds(Rounded):
+    kind = "seconds"
+
+
 class WholeNumber(fields.Integer):
     """An integer; a fractional value (an average volume) is rounded, not truncated."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return int(round_half_away(float(value), 0))
+        return int(round_half_away(value, 0))
 
     @staticmethod
     def sql(expression: str) -> str:

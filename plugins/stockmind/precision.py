@@ -13,6 +13,9 @@ kind          decimals  used for
 ``ratio``     4         fractions and multiples: weights, volatility, beta, Sharpe,
                         drawdown, VaR, volume ratio
 ``quantity``  6         share counts (the database keeps numeric(20, 6))
+``entered``   6         values a user typed in (average price, alert levels), echoed at
+                        the precision they are stored with (numeric(20, 6))
+``seconds``   3         durations and times in seconds (health)
 ``whole``     0         volumes and averages of volumes (integers)
 ============  ========  ==================================================================
 
@@ -26,16 +29,27 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-PLACES = {"price": 4, "percent": 2, "ratio": 4, "quantity": 6, "whole": 0}
+PLACES = {
+    "price": 4,
+    "percent": 2,
+    "ratio": 4,
+    "quantity": 6,
+    "entered": 6,
+    "seconds": 3,
+    "whole": 0,
+}
 
 
-def round_half_away(value: float, places: int) -> float:
+def round_half_away(value: float | int | Decimal, places: int) -> float | int:
     """Round as PostgreSQL's ``round(x::numeric, n)`` (2.345 → 2.35, where Python's
-    ``round`` gives 2.34 from the binary value)."""
-    if not math.isfinite(value):
+    ``round`` gives 2.34 from the binary value). An integer is exact already; a Decimal
+    (a numeric column) is rounded as it is, not through a double."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
         return value
     try:
-        exact = Decimal(f"{value:.15g}")
+        exact = value if isinstance(value, Decimal) else Decimal(f"{value:.15g}")
         return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
     except InvalidOperation:  # beyond 28 digits: no fraction worth rounding is left
         return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from stockmind_api.precision import Seconds
 from stockmind_api.schemas import CamelSchema
 
 
@@ -13,7 +14,7 @@ class RealtimeSchema(CamelSchema):
     listener = fields.String(
         metadata={"description": "idle (no WebSocket yet in this process)|listening|reconnecting"}
     )
-    since = fields.Float(allow_none=True, metadata={"description": "listening since (epoch s)"})
+    since = Seconds(allow_none=True, metadata={"description": "listening since (epoch s)"})
     reconnects = fields.Integer()
     last_error = fields.String(allow_none=True)
     clients = fields.Integer()
@@ -25,5 +26,5 @@ class HealthSchema(CamelSchema):
     database = fields.String()
     latest_trade_date = fields.Date(allow_none=True)
     latest_quote_at = fields.DateTime(allow_none=True)
-    quote_age_seconds = fields.Float(allow_none=True)
+    quote_age_seconds = Seconds(allow_none=True)
     realtime = fields.Nested(RealtimeSchema)

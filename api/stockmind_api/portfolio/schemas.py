@@ -7,7 +7,7 @@ import datetime as dt
 from marshmallow import ValidationError, fields, validate, validates_schema
 from stockmind.universe import SYMBOL_RE
 
-from stockmind_api.precision import Percent, Price, Quantity
+from stockmind_api.precision import Entered, Percent, Price, Quantity
 from stockmind_api.schemas import SYMBOL_PATTERN, CalendarDate, CamelSchema, PatchSchema
 
 
@@ -78,7 +78,7 @@ class HoldingSchema(CamelSchema):
     id = fields.Integer()
     symbol = fields.String()
     shares = Quantity()
-    average_price = Price()
+    average_price = Entered()
     purchase_date = fields.Date(allow_none=True)
     notes = fields.String(allow_none=True)
     current_price = Price(allow_none=True)
@@ -114,8 +114,8 @@ class WatchPatchSchema(WatchInSchema, PatchSchema):
 class WatchSchema(CamelSchema):
     id = fields.Integer()
     symbol = fields.String()
-    alert_price_above = Price(allow_none=True)
-    alert_price_below = Price(allow_none=True)
+    alert_price_above = Entered(allow_none=True)
+    alert_price_below = Entered(allow_none=True)
     notes = fields.String(allow_none=True)
     current_price = Price(allow_none=True)
     price_date = fields.Date(allow_none=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from stockmind import migrate
 from stockmind.db import connect, create_database, redact, warehouse_dsn, with_database
 from stockmind.platform.airflow_client import AirflowAPIError, AirflowClient
-from stockmind.platform.airflow_env import (
+from stockmind.platform.environment import (
     ADMIN_USER,
     admin_password,
     airflow_env,

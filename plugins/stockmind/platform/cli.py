@@ -123,7 +123,7 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_airflow(args, settings: Settings) -> int:
-    from stockmind.platform.airflow_env import airflow_bin, airflow_env
+    from stockmind.platform.environment import airflow_bin, airflow_env
 
     argv = [airflow_bin(), *args.airflow_args]
     os.execve(argv[0], argv, airflow_env(settings))

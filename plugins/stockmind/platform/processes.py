@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from stockmind.platform.airflow_env import airflow_bin, airflow_env, airflow_ports
+from stockmind.platform.environment import airflow_bin, airflow_env, airflow_ports
 from stockmind.settings import Settings, state_secret
 
 SERVICES = ("redis", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
@@ -82,7 +82,7 @@ def api_command(bind: str, workers: int | None = None, threads: int | None = Non
 
     Sizing (``API_WORKERS`` × ``API_THREADS``, default 2 × 64): threads serve HTTP
     requests only. A WebSocket holds a thread just for its handshake; after it, each
-    worker's reactor thread serves all its sockets (``stockmind_api.ws_reactor``), so open
+    worker's reactor thread serves all its sockets (``stockmind_api.realtime.reactor``), so open
     sockets never take threads from HTTP (1,000 measured on the default 2 × 64,
     docs/benchmarks.md). The app writes its own JSON access log to stderr (gunicorn's
     would be a duplicate)."""

@@ -1,8 +1,10 @@
-"""Airflow's environment for the local platform: ports, secrets, one AIRFLOW_HOME.
+"""The environment every process of the local platform runs with: ports, secrets, one
+AIRFLOW_HOME, the local Redis's URL.
 
 Airflow is configured only through environment variables built here, so the CLI, the
 processes and the tests agree on one AIRFLOW_HOME, one metadata database and one DAG
-folder. Ports are chosen once per STOCKMIND_HOME and kept in ``ports.json``.
+folder; the REST API gets its port and its rate-limit storage (the local Redis) the same
+way. Ports are chosen once per STOCKMIND_HOME and kept in ``ports.json``.
 """
 
 from __future__ import annotations
