@@ -2,10 +2,11 @@
 indicator updates leave the database rounded as the REST API's fields are."""
 
 import random
+from decimal import Decimal
 
 import psycopg2
 from stockmind import announce, events
-from stockmind.precision import PLACES, round_half_away, sql_round
+from stockmind.precision import PLACES, round_to, sql_round
 
 
 def test_a_noisy_provider_quote_is_sent_as_a_price(empty_db):
@@ -13,7 +14,7 @@ def test_a_noisy_provider_quote_is_sent_as_a_price(empty_db):
     with psycopg2.connect(empty_db) as conn, conn.cursor() as cur:
         cur.execute(
             f"select {events.STOCK_UPDATE_SELECT} from (values ('AAPL', now(), "
-            "189.9199981689453::float8, 1.2345678::float8, 0.65432109::float8, 1234.5::float8,"
+            "189.9199981689453::float8, 1.2345678::float8, 0.65432109::float8, 1234.6::float8,"
             " 188.123456::float8, 190.00004999::float8, 187.99995::float8)) as q(symbol, ts,"
             " price, change, change_percent, volume, day_open, day_high, day_low)"
         )
@@ -26,26 +27,32 @@ def test_a_noisy_provider_quote_is_sent_as_a_price(empty_db):
 
 
 def test_indicator_updates_use_the_same_kinds():
-    assert "round((rsi_14)::numeric, 2)::float8 as rsi_14" in announce.COLUMNS
-    assert "round((sma_200)::numeric, 4)::float8 as sma_200" in announce.COLUMNS
-    assert "round((obv)::numeric)::bigint as obv" in announce.COLUMNS
-    assert sql_round("x", "quantity") == f"round((x)::numeric, {PLACES['quantity']})::float8"
+    assert f"{sql_round('rsi_14', 'percent')} as rsi_14" in announce.COLUMNS
+    assert f"{sql_round('sma_200', 'price')} as sma_200" in announce.COLUMNS
+    assert f"{sql_round('obv', 'whole')} as obv" in announce.COLUMNS
+    assert "10000::float8" in sql_round("x", "price") and PLACES["quantity"] == 6
 
 
-def test_rounding_matches_postgresql(empty_db):
-    """The marshmallow path rounds exactly as the SQL path: same digits for ties, tiny
-    and large values (PostgreSQL's ``round(x::numeric, n)::float8`` is the reference)."""
+def test_python_and_sql_round_alike(empty_db):
+    """The marshmallow path (round_to) and the SQL path (sql_round, run by PostgreSQL) give
+    the same number for every kind: binary ties, tiny, large, negative and numeric
+    (Decimal) values included."""
     rng = random.Random(7)
-    values = [2.345, -2.345, 0.125, 94.31999999999998, -2.537266095781801, 1e-9, 123456789.98765]
+    values = [2.345, -2.345, 0.125, 0.5, 1.5, -0.5, 94.31999999999998, -2.537266095781801]
+    values += [1e-9, 123456789.98765, 1e15 + 0.5, 189.9199981689453]
     values += [rng.uniform(-1e4, 1e4) for _ in range(500)]
-    values += [round(rng.uniform(0, 1000), 3) + 0.0005 for _ in range(500)]  # exact-tie style
+    values += [round(rng.uniform(0, 1000), 3) + 0.0005 for _ in range(500)]  # near-ties
+    decimals = [Decimal(f"{rng.uniform(0, 1e4):.6f}") for _ in range(200)]
     with psycopg2.connect(empty_db) as conn, conn.cursor() as cur:
-        for places in (0, 2, 4):
-            cur.execute(
-                "select array_agg(round(v::numeric, %s)::float8 order by i) "
-                "from unnest(%s::float8[]) with ordinality as t(v, i)",
-                (places, values),
-            )
-            expected = cur.fetchone()[0]
-            assert [round_half_away(v, places) for v in values] == expected
+        for kind, places in PLACES.items():
+            for batch, sql_type in ((values, "float8"), (decimals, "numeric")):
+                cur.execute(
+                    f"select array_agg({sql_round('v', kind)} order by i) "
+                    f"from unnest(%s::{sql_type}[]) with ordinality as t(v, i)",
+                    (batch,),
+                )
+                expected = cur.fetchone()[0]
+                assert [round_to(v, places) for v in batch] == expected, kind
     conn.close()
+    assert round_to(94.31999999999998, 4) == 94.32 and round_to(-2.537266095781801, 2) == -2.54
+    assert round_to(12.345678, 6) == 12.345678 and round_to(7, 2) == 7

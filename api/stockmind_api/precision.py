@@ -10,7 +10,7 @@ each field's precision.
 from __future__ import annotations
 
 from marshmallow import fields
-from stockmind.precision import PLACES, round_half_away, sql_round
+from stockmind.precision import PLACES, round_to, sql_round
 
 
 class Rounded(fields.Float):
@@ -28,7 +28,7 @@ class Rounded(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return float(round_half_away(value, PLACES[self.kind]))
+        return float(round_to(value, PLACES[self.kind]))
 
     def sql(self, expression: str) -> str:
         return sql_round(expression, self.kind)
@@ -66,7 +66,7 @@ class WholeNumber(fields.Integer):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return int(round_half_away(value, 0))
+        return int(round_to(value, 0))
 
     @staticmethod
     def sql(expression: str) -> str:

@@ -19,15 +19,18 @@ kind          decimals  used for
 ``whole``     0         volumes and averages of volumes (integers)
 ============  ========  ==================================================================
 
-Two paths apply it with the same result: Python (:func:`round_half_away`) and SQL
-(:func:`sql_round`, ``round(x::numeric, n)``) — both round half away from zero from the
-double read to 15 significant digits, as PostgreSQL converts float8 to numeric.
+Two paths apply it with the same result: Python (:func:`round_to`) and SQL
+(:func:`sql_round`). Both scale the double by 10ⁿ, round to the nearest integer (a tie
+of the binary value to even: Python's ``round``, PostgreSQL's ``rint``) and scale back —
+the same IEEE operations, so the same digits. Done in float8, not numeric: rounding
+through numeric cost 0.6 µs a value (≈ 0.8 ms on a year of bars, 40 % of the stock
+endpoint's statement), this ≈ 0.015 µs.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 PLACES = {
     "price": 4,
@@ -40,24 +43,22 @@ PLACES = {
 }
 
 
-def round_half_away(value: float | int | Decimal, places: int) -> float | int:
-    """Round as PostgreSQL's ``round(x::numeric, n)`` (2.345 → 2.35, where Python's
-    ``round`` gives 2.34 from the binary value). An integer is exact already; a Decimal
-    (a numeric column) is rounded as it is, not through a double."""
+def round_to(value: float | int | Decimal, places: int) -> float | int:
+    """``value`` to ``places`` decimals, exactly as :func:`sql_round` does in PostgreSQL.
+    An integer is returned as it is (exact already)."""
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and not math.isfinite(value):
+    value = float(value)
+    if not math.isfinite(value):
         return value
-    try:
-        exact = value if isinstance(value, Decimal) else Decimal(f"{value:.15g}")
-        return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-    except InvalidOperation:  # beyond 28 digits: no fraction worth rounding is left
-        return value
+    scale = 10.0**places
+    return round(value * scale) / scale
 
 
 def sql_round(expression: str, kind: str) -> str:
     """``expression`` rounded to the decimals of ``kind``, in SQL (a float8 or bigint)."""
     places = PLACES[kind]
     if places == 0:
-        return f"round(({expression})::numeric)::bigint"
-    return f"round(({expression})::numeric, {places})::float8"
+        return f"round(({expression})::float8)::bigint"
+    scale = f"{10**places}::float8"
+    return f"(round(({expression})::float8 * {scale}) / {scale})"
