@@ -27,14 +27,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: where each layer's modules live: (folder, the module-name prefix of files in it)
-SOURCES = {"plugins": "", "api": "", "dags": "dags.", "ml": "ml."}
+SOURCES = {"plugins": "", "api": "", "dags": "dags.", "ml": ""}
 
 HEAVY_ML = ("tensorflow", "keras", "mlflow")
 WEB = ("flask", "flask_jwt_extended", "flask_limiter", "flask_smorest", "werkzeug", "gunicorn")
 FORBIDDEN = {
-    "core": ("airflow", *WEB, *HEAVY_ML, "stockmind.platform", "stockmind_api", "dags", "ml"),
+    "core": (
+        "airflow",
+        *WEB,
+        *HEAVY_ML,
+        "stockmind.platform",
+        "stockmind_api",
+        "dags",
+        "stockmind_ml",
+    ),
     "platform": ("airflow", *WEB, "stockmind_api", "dags"),
-    "api": ("airflow", *HEAVY_ML, "stockmind.platform", "dags", "ml"),
+    "api": ("airflow", *HEAVY_ML, "stockmind.platform", "dags", "stockmind_ml"),
     "dags": (*WEB, *HEAVY_ML, "stockmind.platform", "stockmind_api"),
     "ml": ("airflow", *WEB, "stockmind.platform", "stockmind_api", "dags"),
 }
@@ -44,7 +52,8 @@ def layer_of(module: str) -> str | None:
     if module == "stockmind.platform" or module.startswith("stockmind.platform."):
         return "platform"
     top = module.split(".")[0]
-    return {"stockmind": "core", "stockmind_api": "api", "dags": "dags", "ml": "ml"}.get(top)
+    layers = {"stockmind": "core", "stockmind_api": "api", "stockmind_ml": "ml", "dags": "dags"}
+    return layers.get(top)
 
 
 def project_modules() -> dict[str, Path]:
@@ -149,7 +158,7 @@ def graph() -> dict[str, set[str]]:
 
 def test_every_layer_is_found(graph):
     layers = {layer_of(m) for m in graph}
-    assert {"core", "platform", "api", "dags"} <= layers
+    assert {"core", "platform", "api", "dags", "ml"} <= layers
     assert "stockmind.platform.cli" in graph and "stockmind_api.market.views" in graph
 
 
@@ -234,7 +243,7 @@ def test_every_package_is_installed():
     )
     found = {
         ".".join(init.parent.relative_to(ROOT / folder).parts)
-        for folder in ("plugins", "api")
+        for folder in ("plugins", "api", "ml")
         for init in (ROOT / folder).rglob("__init__.py")
     }
     assert found == listed
