@@ -60,6 +60,12 @@ class Scaler:
     clip: float
 
     @classmethod
+    def from_dict(cls, data: dict) -> Scaler:
+        if data["features"] != list(FEATURES):
+            raise ValueError("the scaler was fit on other features than this code computes")
+        return cls(np.asarray(data["mean"]), np.asarray(data["std"]), float(data["clip"]))
+
+    @classmethod
     def fit(cls, values: np.ndarray, clip: float) -> Scaler:
         mean = np.nanmean(values, axis=0)
         std = np.nanstd(values, axis=0)
@@ -113,25 +119,45 @@ class Dataset:
         return self._windows(self.frame["trade_date"] == last, labels=False)
 
     def _windows(self, ends: pd.Series, labels: bool = True) -> Windows:
-        seq = self.config.sequence_length
-        values = self.frame[list(FEATURES)].to_numpy("float32")
-        present = ~np.isnan(values).any(axis=1)
-        symbol = self.frame["symbol"].to_numpy()
-        # a window ending at row i is whole when rows i-seq+1..i are one symbol's, all present
-        run = np.zeros(len(values), dtype=np.int64)
-        for i in range(len(values)):
-            same = i > 0 and symbol[i] == symbol[i - 1]
-            run[i] = (run[i - 1] + 1 if same else 1) if present[i] else 0
-        idx = np.flatnonzero(ends.to_numpy() & (run >= seq))
-        x = (
-            values[idx[:, None] + np.arange(-seq + 1, 1)]
-            if len(idx)
-            else np.empty((0, seq, values.shape[1]), "float32")
-        )
         columns = self.target_columns if labels else []
-        y = self.frame[columns].to_numpy("float32")[idx]
-        keys = self.frame.loc[idx, ["symbol", "trade_date"]].reset_index(drop=True)
-        return Windows(x, y, keys)
+        return windows_from(self.frame, self.config.sequence_length, ends, columns)
+
+
+def windows_from(frame: pd.DataFrame, seq: int, ends: pd.Series, targets: list[str]) -> Windows:
+    """Windows of ``seq`` consecutive rows of one symbol, every feature present, ending on
+    the rows where ``ends`` is true (``frame`` sorted by symbol and date, features scaled)."""
+    values = frame[list(FEATURES)].to_numpy("float32")
+    present = ~np.isnan(values).any(axis=1)
+    symbol = frame["symbol"].to_numpy()
+    run = np.zeros(len(values), dtype=np.int64)  # whole rows in a row, per symbol
+    for i in range(len(values)):
+        same = i > 0 and symbol[i] == symbol[i - 1]
+        run[i] = (run[i - 1] + 1 if same else 1) if present[i] else 0
+    idx = np.flatnonzero(ends.to_numpy() & (run >= seq))
+    if len(idx):
+        x = values[idx[:, None] + np.arange(-seq + 1, 1)]
+    else:
+        x = np.empty((0, seq, values.shape[1]), "float32")
+    y = frame[targets].to_numpy("float32")[idx]
+    keys = frame.loc[idx, ["symbol", "trade_date"]].reset_index(drop=True)
+    return Windows(x, y, keys)
+
+
+def scale_features(frame: pd.DataFrame, scaler: Scaler) -> pd.DataFrame:
+    """``frame`` with its FEATURES standardised by ``scaler`` (NaN stays NaN)."""
+    scaled = frame.copy()
+    raw = frame[list(FEATURES)].to_numpy("float64")
+    scaled[list(FEATURES)] = np.where(np.isnan(raw), np.nan, scaler.transform(raw))
+    return scaled
+
+
+def latest_windows(bars: pd.DataFrame, sequence_length: int, scaler: Scaler) -> Windows:
+    """The prediction inputs from bars: one window per symbol ending on its last bar."""
+    known = bars.copy()
+    known["trade_date"] = pd.to_datetime(known["trade_date"])
+    frame = scale_features(add_features(known), scaler)
+    last = frame.groupby("symbol")["trade_date"].transform("max")
+    return windows_from(frame, sequence_length, frame["trade_date"] == last, [])
 
 
 def split_bounds(
@@ -171,7 +197,4 @@ def build_dataset(bars: pd.DataFrame, config: ForecastConfig, as_of: dt.date) ->
     first, last = bounds["train"]
     in_train = frame["trade_date"].between(first, last)
     scaler = Scaler.fit(frame.loc[in_train, list(FEATURES)].to_numpy("float64"), config.clip_sigma)
-    scaled = frame.copy()
-    raw = frame[list(FEATURES)].to_numpy("float64")
-    scaled[list(FEATURES)] = np.where(np.isnan(raw), np.nan, scaler.transform(raw))
-    return Dataset(config, as_of, scaled, bounds, scaler)
+    return Dataset(config, as_of, scale_features(frame, scaler), bounds, scaler)

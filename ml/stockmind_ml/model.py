@@ -42,9 +42,14 @@ def build_model(config: ForecastConfig, n_features: int) -> keras.Model:
         if config.dropout:
             hidden = keras.layers.Dropout(config.dropout, seed=config.seed)(hidden)
     heads = [
-        keras.layers.Dense(len(config.quantiles), name=f"h{h}")(hidden) for h in config.horizons
-    ]
-    outputs = keras.layers.Lambda(lambda t: keras.ops.stack(t, axis=1), name="quantiles")(heads)
+        keras.layers.Reshape((1, len(config.quantiles)))(
+            keras.layers.Dense(len(config.quantiles), name=f"h{h}")(hidden)
+        )
+        for h in config.horizons
+    ]  # (n, 1, quantiles) each; no Lambda layer, so the saved model loads in safe mode
+    outputs = (
+        keras.layers.Concatenate(axis=1, name="quantiles")(heads) if len(heads) > 1 else heads[0]
+    )
     model = keras.Model(inputs, outputs, name="stockmind_forecaster")
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
@@ -87,3 +92,8 @@ def predict_quantiles(model: keras.Model, x: np.ndarray, batch_size: int = 2048)
     if len(x) == 0:
         return np.empty((0, *model.output_shape[1:]), "float32")
     return np.sort(model.predict(x, batch_size=batch_size, verbose=0), axis=-1)
+
+
+def load_keras(path: str) -> keras.Model:
+    """A saved forecaster, for prediction only (no optimizer or loss needed)."""
+    return keras.saving.load_model(path, compile=False)

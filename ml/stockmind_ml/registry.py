@@ -1,0 +1,32 @@
+"""The model registry's rules: every new version is the ``challenger``; it becomes the
+``champion`` only when it beats the naive baseline and the current champion on the
+configured validation metric (lower is better), never on training loss.
+"""
+
+from __future__ import annotations
+
+MODEL_NAME = "stockmind-forecaster"
+GATE_METRIC = "validation_{model}_mae_h21"
+
+
+def promotion_decision(
+    candidate: dict[str, float], champion: dict[str, float] | None, metric: str = GATE_METRIC
+) -> tuple[bool, str]:
+    """(promote?, why) from the candidate's run metrics and the champion's (None: none)."""
+    mine = candidate.get(metric.format(model="lstm"))
+    naive = candidate.get(metric.format(model="naive"))
+    if mine is None or naive is None:
+        return False, f"kept as challenger: {metric.format(model='lstm')} was not measured"
+    if not mine < naive:
+        return False, (
+            f"kept as challenger: not better than the naive baseline "
+            f"({metric.format(model='lstm')} {mine:.6f} >= naive {naive:.6f})"
+        )
+    theirs = (champion or {}).get(metric.format(model="lstm"))
+    if theirs is not None and not mine < theirs:
+        return False, (
+            f"kept as challenger: not better than the champion "
+            f"({mine:.6f} >= champion {theirs:.6f})"
+        )
+    against = "the naive baseline" + (" and the champion" if theirs is not None else "")
+    return True, f"promoted: beats {against} on {metric.format(model='lstm')} ({mine:.6f})"

@@ -1,0 +1,99 @@
+"""A tiny end-to-end training run on a real MLflow tracking store (PostgreSQL backend,
+local artifacts) with real Keras: params, per-epoch metrics, evaluation beside the
+baselines, the registered model with its aliases, the promotion rule in both directions,
+and the model loaded back by alias and asked for forecasts."""
+
+import dataclasses
+import datetime as dt
+import uuid
+
+import pytest
+from conftest import create_database, drop_database, load_sample, run_dbt
+from stockmind.db import sqlalchemy_url
+from stockmind_ml.config import ForecastConfig
+from stockmind_ml.registry import MODEL_NAME, promotion_decision
+
+pytestmark = pytest.mark.slow
+
+AS_OF = dt.date(2025, 6, 30)
+SYMBOLS = ["AAPL", "KO", "MSFT", "XOM"]
+TINY = dataclasses.replace(
+    ForecastConfig.quick(), sequence_length=20, validation_days=40, test_days=40, epochs=1,
+    max_samples=4000,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tracking(module_warehouse, tmp_path_factory):
+    """A fresh MLflow store: its own database on the local cluster, artifacts in a tmp dir."""
+    import mlflow
+
+    load_sample(module_warehouse, SYMBOLS, dt.date(2021, 1, 4), AS_OF)
+    run_dbt(module_warehouse, "run", "--select", "+fct_indicators_daily")
+    name = f"mlflow_test_{uuid.uuid4().hex[:8]}"
+    uri = sqlalchemy_url(create_database(name))
+    mlflow.set_tracking_uri(uri)
+    artifacts = tmp_path_factory.mktemp("mlartifacts")
+    mlflow.create_experiment("stockmind-forecaster", artifact_location=artifacts.as_uri())
+    yield module_warehouse, uri
+    mlflow.set_tracking_uri(None)
+    drop_database(name)
+
+
+def test_train_register_gate_and_load_by_alias(tracking):
+    import mlflow
+    from mlflow import MlflowClient
+    from stockmind_ml.dataset import load_bars
+    from stockmind_ml.train import train_forecaster
+
+    dsn, uri = tracking
+    first = train_forecaster(dsn, AS_OF, TINY, SYMBOLS, tracking_uri=uri)
+    client = MlflowClient(uri)
+    run = client.get_run(first["run_id"])
+    assert run.data.params["as_of"] == "2025-06-30" and run.data.params["horizons"] == "5,21,63"
+    assert run.data.tags["promotion"] == first["why"] and run.data.tags["code_version"]
+    assert len(client.get_metric_history(first["run_id"], "val_loss")) >= 1
+    for model in ("lstm", "naive", "drift", "ridge"):
+        assert f"test_{model}_mae_h21" in run.data.metrics
+    assert 0 <= run.data.metrics["test_lstm_coverage_h63"] <= 1
+    assert int(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == 1
+    champion_after_first = first["promoted"]  # decided by the rule, whatever it measured
+    assert first["promoted"] == promotion_decision(first["metrics"], None)[0]
+
+    second = train_forecaster(dsn, AS_OF, dataclasses.replace(TINY, seed=8), SYMBOLS, uri)
+    assert int(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == 2
+    expected, _ = promotion_decision(
+        second["metrics"], first["metrics"] if champion_after_first else None
+    )
+    assert second["promoted"] == expected
+    aliases = {
+        int(v.version): v.aliases for v in client.search_model_versions(f"name='{MODEL_NAME}'")
+    }
+    if second["promoted"]:
+        assert "champion" in aliases[2]
+    elif champion_after_first:
+        assert "champion" in aliases[1]
+    else:
+        assert not any("champion" in a for a in aliases.values())
+
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@challenger")
+    forecasts = model.predict(load_bars(dsn, AS_OF, ["AAPL", "KO"]))
+    assert list(forecasts["symbol"]) == ["AAPL", "KO"]
+    assert set(forecasts["as_of"]) == {"2025-06-30"}
+    assert (forecasts["h21_q10"] <= forecasts["h21_q50"]).all()
+    assert (forecasts["h21_q50"] <= forecasts["h21_q90"]).all()
+
+
+def test_the_promotion_rule_in_both_directions():
+    better = {"validation_lstm_mae_h21": 0.04, "validation_naive_mae_h21": 0.05}
+    worse = {"validation_lstm_mae_h21": 0.06, "validation_naive_mae_h21": 0.05}
+    assert promotion_decision(better, None) == (
+        True, "promoted: beats the naive baseline on validation_lstm_mae_h21 (0.040000)"
+    )  # fmt: skip
+    promote, why = promotion_decision(worse, None)
+    assert not promote and "not better than the naive baseline" in why
+    champion = {"validation_lstm_mae_h21": 0.03}
+    promote, why = promotion_decision(better, champion)
+    assert not promote and "not better than the champion" in why
+    assert promotion_decision(better, {"validation_lstm_mae_h21": 0.045})[0]
+    assert not promotion_decision({}, None)[0]  # nothing measured: nothing promoted
