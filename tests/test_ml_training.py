@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
+import psycopg2
 import pytest
 from conftest import create_database, drop_database, load_sample, run_dbt
 from stockmind.db import sqlalchemy_url
@@ -76,6 +77,14 @@ def test_train_register_gate_and_load_by_alias(tracking):
     else:
         assert not any("champion" in a for a in aliases.values())
 
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select version, promoted, promotion_reason from ml.model_versions order by 1")
+        assert cur.fetchall() == [
+            (1, first["promoted"], first["why"]),
+            (2, second["promoted"], second["why"]),
+        ]
+    conn.close()
+
     model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@challenger")
     forecasts = model.predict(load_bars(dsn, AS_OF, ["AAPL", "KO"]))
     assert list(forecasts["symbol"]) == ["AAPL", "KO"]
@@ -97,3 +106,60 @@ def test_the_promotion_rule_in_both_directions():
     assert not promote and "not better than the champion" in why
     assert promotion_decision(better, {"validation_lstm_mae_h21": 0.045})[0]
     assert not promotion_decision({}, None)[0]  # nothing measured: nothing promoted
+
+
+def test_scoring_writes_predictions_idempotently_and_announces_them(tracking):
+    """After the training test: score with the challenger, into ml.predictions, with a
+    prediction_update per symbol; scoring again replaces the rows."""
+    import select
+
+    from stockmind import events
+    from stockmind_ml.predict import score
+
+    dsn, uri = tracking
+    listener = psycopg2.connect(dsn)
+    listener.autocommit = True
+    listener.cursor().execute(f"listen {events.CHANNEL}")
+    result = score(dsn, AS_OF, alias="challenger", tracking_uri=uri)
+    assert result["scored"] == len(SYMBOLS) and result["rows"] == 3 * len(SYMBOLS)
+    again = score(dsn, AS_OF, alias="challenger", tracking_uri=uri)
+    assert again["rows"] == result["rows"]
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*), count(distinct symbol), min(bullish_score), max(bullish_score),"
+            " bool_and(price_low <= target_price and target_price <= price_high),"
+            " bool_and(as_of = %s) from ml.predictions",
+            (AS_OF,),
+        )
+        count, symbols, low, high, ordered, dated = cur.fetchone()
+    conn.close()
+    assert (count, symbols, ordered, dated) == (3 * len(SYMBOLS), len(SYMBOLS), True, True)
+    assert 0 <= low <= high <= 100
+    assert select.select([listener], [], [], 5)[0]
+    listener.poll()
+    kinds = [events.decode(n.payload) for n in listener.notifies]
+    listener.close()
+    assert kinds and all(kind == events.PREDICTION_UPDATE for kind, _ in kinds)
+    first = kinds[0][1][0]
+    assert {"symbol", "asOf", "modelVersion", "bullishScore", "riskLevel"} <= set(first)
+    assert [h["label"] for h in first["horizons"]] == ["1w", "1m", "3m"]
+
+
+def test_scoring_without_a_champion_says_so(tracking):
+    from mlflow import MlflowClient
+    from stockmind_ml.predict import score
+
+    dsn, uri = tracking
+    client = MlflowClient(uri)
+    champion = [
+        v for v in client.search_model_versions(f"name='{MODEL_NAME}'") if "champion" in v.aliases
+    ]
+    if champion:
+        client.delete_registered_model_alias(MODEL_NAME, "champion")
+    try:
+        result = score(dsn, AS_OF, alias="champion", tracking_uri=uri)
+        assert result["scored"] == 0 and "no champion model yet" in result["message"]
+        assert "--alias challenger" in result["message"]
+    finally:
+        if champion:
+            client.set_registered_model_alias(MODEL_NAME, "champion", champion[0].version)

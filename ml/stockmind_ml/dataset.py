@@ -29,18 +29,25 @@ from stockmind_ml.features import FEATURES, INPUT_COLUMNS, add_features, add_tar
 SPLITS = ("train", "validation", "test")
 
 
-def load_bars(dsn: str | None, as_of: dt.date, symbols: list[str] | None = None) -> pd.DataFrame:
-    """Daily bars and indicators up to ``as_of`` from ``marts.fct_indicators_daily``."""
+def load_bars(
+    dsn: str | None,
+    as_of: dt.date,
+    symbols: list[str] | None = None,
+    since: dt.date | None = None,
+) -> pd.DataFrame:
+    """Daily bars and indicators up to ``as_of`` (from ``since``, when given) from
+    ``marts.fct_indicators_daily``."""
     query = (
         f"select {', '.join(INPUT_COLUMNS)} from marts.fct_indicators_daily "
         "where trade_date <= %(as_of)s "
+        "and (%(since)s::date is null or trade_date >= %(since)s) "
         "and (%(symbols)s::text[] is null or symbol = any(%(symbols)s)) "
         "order by symbol, trade_date"
     )
     conn = connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute(query, {"as_of": as_of, "symbols": symbols})
+            cur.execute(query, {"as_of": as_of, "symbols": symbols, "since": since})
             rows = cur.fetchall()
     finally:
         conn.close()

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from stockmind.db import connect
 
 from stockmind_ml.baselines import Drift, RidgeBaseline, naive
 from stockmind_ml.config import ForecastConfig
@@ -76,6 +77,27 @@ def champion_metrics(client) -> dict[str, float] | None:
     except Exception:  # MlflowException: no such alias or model yet
         return None
     return client.get_run(version.run_id).data.metrics
+
+
+def record_version(
+    dsn: str | None, version: int, run_id: str, as_of: dt.date, promoted: bool, why: str,
+    results: dict[str, float],
+) -> None:  # fmt: skip
+    """The version's facts in ``ml.model_versions``, for the marts (and so the API) to show
+    a forecast beside its model's validation metrics and the naive baseline's."""
+    finite = {k: v for k, v in results.items() if math.isfinite(v)}
+    conn = connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into ml.model_versions (model_name, version, run_id, trained_as_of,"
+                " promoted, promotion_reason, metrics) values (%s, %s, %s, %s, %s, %s, %s)"
+                " on conflict (model_name, version) do update set promoted = excluded.promoted,"
+                " promotion_reason = excluded.promotion_reason, metrics = excluded.metrics",
+                (MODEL_NAME, version, run_id, as_of, promoted, why, json.dumps(finite)),
+            )
+    finally:
+        conn.close()
 
 
 def train_forecaster(
@@ -143,5 +165,6 @@ def train_forecaster(
         mlflow.set_tag("promotion", why)
         if promote:
             client.set_registered_model_alias(MODEL_NAME, "champion", version)
+        record_version(dsn, int(version), run.info.run_id, as_of, promote, why, results)
     return {"run_id": run.info.run_id, "version": int(version), "promoted": promote,
             "why": why, "metrics": results}  # fmt: skip
