@@ -114,8 +114,11 @@ def test_scanner_daily_weekly_and_dates(client):
 
 def test_not_yet_available_data_and_unknown_routes(client):
     assert (
-        "no prediction data yet"
-        in error(client.get("/api/market/predictions/AAPL"), 404)["message"]
+        error(client.get("/api/market/predictions/AAPL"), 404)["message"]
+        == "no prediction yet for AAPL"
+    )
+    assert error(client.get("/api/market/predictions/ZZZZ"), 404)["message"] == (
+        "unknown symbol ZZZZ"
     )
     error(client.get("/api/market/sentiment/AAPL"), 404)
     error(client.get("/api/market/news/AAPL"), 404)

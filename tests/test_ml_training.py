@@ -163,3 +163,31 @@ def test_scoring_without_a_champion_says_so(tracking):
     finally:
         if champion:
             client.set_registered_model_alias(MODEL_NAME, "champion", champion[0].version)
+
+
+def test_the_api_serves_the_latest_forecast_with_its_judgement(tracking):
+    """After scoring: the forecast through the real app, as the API's least-privilege
+    role, reading the forecast marts (views on the ml sources)."""
+    from conftest import api_reader_dsn
+    from test_api_auth import make_app
+
+    dsn, _ = tracking
+    run_dbt(dsn, "run", "--select", "+dim_symbols", "fct_predictions", "dim_forecast_models")
+    app = make_app(api_reader_dsn(dsn))
+    try:
+        reply = app.test_client().get("/api/market/predictions/aapl")
+        assert reply.status_code == 200, reply.get_json()
+        data = reply.get_json()["data"]
+    finally:
+        app.extensions["db"].close()
+    assert data["symbol"] == "AAPL" and data["asOf"] == "2025-06-30"
+    assert data["alias"] == "challenger" and data["modelVersion"] == 2
+    assert data["status"] == "champion" or data["status"].startswith("kept as challenger")
+    assert [h["label"] for h in data["horizons"]] == ["1w", "1m", "3m"]
+    month = data["horizons"][1]
+    assert month["low"] <= month["targetPrice"] <= month["high"]
+    judged = month["validation"]
+    assert judged["lstmMae"] > 0 and judged["naiveMae"] > 0
+    if judged["lstmMae"] != judged["naiveMae"]:  # equal once rounded: either answer holds
+        assert judged["betterThanNaive"] == (judged["lstmMae"] < judged["naiveMae"])
+    assert 0 <= data["bullishScore"] <= 100 and data["riskLevel"] in ("low", "medium", "high")

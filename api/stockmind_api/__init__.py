@@ -1,12 +1,13 @@
 """StockMind's REST API: a Flask application factory over the warehouse marts.
 
-One layout per feature (``market``, ``auth``, ``portfolio``, ``analytics``, ``health``,
-``realtime``): a subpackage with ``views`` (routes), ``schemas`` (wire shapes) and
-``queries`` (parameterized SQL over the marts and the ``app`` schema). Cross-cutting
-parts sit beside them, one module each: ``config``, ``database`` (the pool), ``errors``
-(the JSON envelope), ``parsing`` (strict JSON bodies), ``schemas`` (shared building
-blocks), ``security``, ``ratelimit``, ``metrics``, ``access_log``, ``cors``,
-``docs_assets``, ``server`` (the gunicorn worker class).
+One layout per feature (``market``, ``predictions``, ``auth``, ``portfolio``,
+``analytics``, ``health``, ``realtime``): a subpackage with ``views`` (routes),
+``schemas`` (wire shapes) and ``queries`` (parameterized SQL over the marts and the
+``app`` schema). Cross-cutting parts sit beside them, one module each: ``config``,
+``database`` (the pool), ``errors`` (the JSON envelope), ``parsing`` (strict JSON
+bodies), ``schemas`` (shared building blocks), ``precision``, ``security``,
+``ratelimit``, ``metrics``, ``access_log``, ``cors``, ``docs_assets``, ``server`` (the
+gunicorn worker class).
 
 Reads tables through ``stockmind`` (the core); never imports the ML code or the local
 platform (tests/test_layers.py).
@@ -60,8 +61,16 @@ def create_app(config: Config | None = None) -> Flask:
     from stockmind_api.health.views import blp as health_blp
     from stockmind_api.market.views import blp as market_blp
     from stockmind_api.portfolio.views import blp as portfolio_blp
+    from stockmind_api.predictions.views import blp as predictions_blp
 
-    for blueprint in (health_blp, auth_blp, market_blp, portfolio_blp, analytics_blp):
+    for blueprint in (
+        health_blp,
+        auth_blp,
+        market_blp,
+        predictions_blp,
+        portfolio_blp,
+        analytics_blp,
+    ):
         api.register_blueprint(blueprint)
     init_websocket(app)
     return app

@@ -22,5 +22,7 @@ MARTS = {
         "fct_movers_weekly",
         "fct_market_overview_daily",
         "fct_market_overview_weekly",
+        "fct_predictions",
+        "dim_forecast_models",
     )
 }

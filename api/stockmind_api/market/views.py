@@ -102,13 +102,6 @@ def _not_yet(kind: str, relation: str, symbol: str):
     abort(404, message=f"no {kind} data for {symbol}")
 
 
-@blp.route("/predictions/<symbol>", parameters=[symbol_path_parameter()])
-@blp.response(200, envelope(SymbolSchema))
-def predictions(symbol):
-    """Forecasts (7/30/90 days) — 404 until the forecasting pipeline has written any."""
-    _not_yet("prediction", "marts.fct_predictions", symbol)
-
-
 @blp.route("/sentiment/<symbol>", parameters=[symbol_path_parameter()])
 @blp.response(200, envelope(SymbolSchema))
 def sentiment(symbol):
