@@ -95,6 +95,21 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
             scan = json.loads(resp.read())
         assert scan["success"] and scan["data"]["marketOverview"]["totalScanned"] == 16
 
+        # the forecaster: trained on the history, registered, scored, served by the API
+        forecaster = re.search(r"^  Forecaster +(.+)$", up.stdout, re.M).group(1)
+        assert re.match(r"trained v1 in \d+ s \((promoted|kept as challenger)", forecaster)
+        assert "16 symbols scored with the" in forecaster, forecaster
+        mlflow_url = re.search(r"^  MLflow +(\S+)", up.stdout, re.M).group(1)
+        with urllib.request.urlopen(
+            mlflow_url + "/api/2.0/mlflow/registered-models/get?name=stockmind-forecaster",
+            timeout=10,
+        ) as resp:
+            registered = json.loads(resp.read())["registered_model"]
+        assert {a["alias"] for a in registered["aliases"]} >= {"challenger"}
+        with urllib.request.urlopen(api_url + "/market/predictions/KO", timeout=10) as resp:
+            forecast = json.loads(resp.read())["data"]
+        assert forecast["modelVersion"] == 1 and len(forecast["horizons"]) == 3
+
         ws_url = re.search(r"Live quotes +(\S+)", up.stdout).group(1)
         ws = Client.connect(ws_url)  # the make-up server pushes a hand-run poll's quote
         ws.send(json.dumps({"type": "subscribe", "symbol": "AAPL"}))

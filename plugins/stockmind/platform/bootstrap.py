@@ -21,8 +21,10 @@ from stockmind.platform.environment import (
     airflow_env,
     airflow_port,
     airflow_ports,
+    mlflow_url,
     run_airflow,
 )
+from stockmind.platform.first_forecast import first_forecast
 from stockmind.platform.postgres_cluster import LocalCluster
 from stockmind.platform.processes import SERVICES, service_pid, start_service, stop_service
 from stockmind.platform.sample_history import load_history
@@ -110,6 +112,7 @@ def up(
     backfill_days: int = 30,
     history_years: int = 3,
     say: Callable[[str], None] = print,
+    forecasts: bool = True,
 ) -> dict:
     started = time.monotonic()
     if not settings.database_url:
@@ -152,6 +155,8 @@ def up(
         say(f"{TRANSFORM_DAG}: triggered for the history")
         client.trigger(TRANSFORM_DAG)
         transform = wait_for_runs(client, TRANSFORM_DAG, timeout=900, say=say)
+    forecast = first_forecast(settings, dsn, say) if forecasts else "skipped (--no-forecast)"
+    say(f"Forecaster: {forecast}")
     # the minute poll last: it would compete with the backfill for the scheduler
     client.wait_dag(QUOTES_DAG)
     client.unpause(QUOTES_DAG)
@@ -168,6 +173,8 @@ def up(
         "api_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/api",
         "ws_url": f"ws://127.0.0.1:{airflow_ports(settings)['rest']}/ws/market",
         "limits": redact(airflow_env(settings)["API_RATE_LIMIT_STORAGE"]),
+        "mlflow_url": mlflow_url(settings),
+        "forecast": forecast,
         "polls_always": settings.polls_always(),
         "history": history["line"],
         **summary,
@@ -199,6 +206,8 @@ StockMind is up ({r["seconds"]} s).
   REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
   Live quotes   {r["ws_url"]}   ({QUOTES_DAG} every minute, {hours})
   Rate limits   {r["limits"]}   (one budget per caller across the API's workers)
+  MLflow        {r["mlflow_url"]}   (runs, the registry: stockmind-forecaster)
+  Forecaster    {r["forecast"]}
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

@@ -9,6 +9,8 @@
                             (one poll cycle, NOTIFY included, whatever the hour)
     stockmind api [--port 8000]              (the REST API, gunicorn, foreground)
     stockmind dbt <dbt arguments …>          (e.g. dbt build --full-refresh)
+    stockmind ml train [--as-of D] [--symbols …] [--epochs N] [--quick]
+    stockmind ml score [--as-of D] [--alias champion|challenger]
     stockmind airflow <airflow CLI arguments …>
 
 Every command honours DATABASE_URL; without it they use the project-local cluster.
@@ -156,11 +158,47 @@ def cmd_users(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_ml(args, settings: Settings) -> int:
+    """``stockmind ml train|score``: the code the DAGs run, against the platform's MLflow."""
+    import dataclasses
+
+    from stockmind.db import warehouse_dsn
+    from stockmind.platform.environment import airflow_env
+    from stockmind.platform.first_forecast import latest_trade_date
+
+    os.environ.setdefault("MLFLOW_TRACKING_URI", airflow_env(settings)["MLFLOW_TRACKING_URI"])
+    dsn = warehouse_dsn(settings)
+    as_of = args.as_of or latest_trade_date(dsn)
+    if as_of is None:
+        print("error: no indicators in the warehouse yet (run dbt first)", file=sys.stderr)
+        return 2
+    if args.action == "train":
+        from stockmind_ml.config import ForecastConfig
+        from stockmind_ml.train import train_forecaster
+
+        config = ForecastConfig.quick() if args.quick else ForecastConfig()
+        if args.epochs:
+            config = dataclasses.replace(config, epochs=args.epochs)
+        result = train_forecaster(dsn, as_of, config, symbols=args.symbols)
+        result["metrics"] = {k: round(v, 6) for k, v in result["metrics"].items() if "h21" in k}
+    else:
+        from stockmind_ml.predict import score
+
+        result = score(dsn, as_of, alias=args.alias)
+    print(json.dumps(result, default=str, indent=1))
+    return 0
+
+
 def cmd_platform(args, settings: Settings) -> int:
     from stockmind.platform import bootstrap
 
     if args.command == "up":
-        bootstrap.up(settings, backfill_days=args.backfill_days, history_years=args.history_years)
+        bootstrap.up(
+            settings,
+            backfill_days=args.backfill_days,
+            history_years=args.history_years,
+            forecasts=not args.no_forecast,
+        )
     elif args.command == "down":
         bootstrap.down(settings)
     else:
@@ -174,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("up", help="set up and start the local platform (make up)")
+    up.add_argument(
+        "--no-forecast", action="store_true", help="skip training and scoring the forecaster"
+    )
     up.add_argument(
         "--backfill-days", type=int, default=30, help="days the Airflow backfill loads (30)"
     )
@@ -215,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     tier.add_argument("email")
     tier.add_argument("tier", choices=["basic", "premium", "pro"])
 
+    ml = sub.add_parser("ml", help="the forecaster: train, score (MLflow tracked)")
+    ml_sub = ml.add_subparsers(dest="action", required=True)
+    train = ml_sub.add_parser("train", help="train, evaluate, register (alias challenger)")
+    train.add_argument("--as-of", type=_date, help="last date of data used (default: latest)")
+    train.add_argument("--symbols", nargs="+", help="symbols (default: every one in the marts)")
+    train.add_argument("--epochs", type=int, help="at most this many epochs")
+    train.add_argument("--quick", action="store_true", help="the small configuration (~1 min)")
+    scorer = ml_sub.add_parser("score", help="forecast every symbol into ml.predictions")
+    scorer.add_argument("--as-of", type=_date, help="forecast from this date (default: latest)")
+    scorer.add_argument("--alias", choices=["champion", "challenger"], default="champion")
+
     dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
 
@@ -228,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
         handlers = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}
-        handler = {**handlers, "api": cmd_api, "users": cmd_users}.get(args.command, cmd_platform)
+        handlers |= {"api": cmd_api, "users": cmd_users, "ml": cmd_ml}
+        handler = handlers.get(args.command, cmd_platform)
         return handler(args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -32,6 +32,7 @@ PORT_DEFAULTS = {
     "docs": 8081,
     "rest": 8000,
     "redis": 6379,
+    "mlflow": 5000,
 }
 
 
@@ -46,6 +47,7 @@ def airflow_ports(settings: Settings) -> dict[str, int]:
         PORT_DEFAULTS,
         api=int(os.environ.get("STOCKMIND_AIRFLOW_PORT", "8080")),
         rest=int(os.environ.get("API_PORT", "8000")),
+        mlflow=int(os.environ.get("MLFLOW_PORT", "5000")),
     )
     ports: dict[str, int] = {k: v for k, v in known.items() if k in PORT_DEFAULTS}
     for name, port in preferred.items():
@@ -87,6 +89,21 @@ def airflow_metadata_dsn(settings: Settings) -> str:
     if settings.database_url:
         return sqlalchemy_url(with_database(warehouse_dsn(settings), "airflow"))
     return sqlalchemy_url(local_dsn(settings, "airflow"))
+
+
+def mlflow_store_uri(settings: Settings) -> str:
+    """MLflow's backend store: the ``mlflow`` database beside the warehouse (the model
+    registry needs a database store)."""
+    explicit = os.environ.get("MLFLOW_BACKEND_STORE_URI")
+    if explicit:
+        return explicit
+    if settings.database_url:
+        return sqlalchemy_url(with_database(warehouse_dsn(settings), "mlflow"))
+    return sqlalchemy_url(local_dsn(settings, "mlflow"))
+
+
+def mlflow_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{airflow_ports(settings)['mlflow']}"
 
 
 def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -133,6 +150,9 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             # the REST API: its port (its own origins for CORS) and its counters' storage
             "API_PORT": str(ports["rest"]),
             "API_RATE_LIMIT_STORAGE": env.get("API_RATE_LIMIT_STORAGE") or redis_url(settings),
+            # every run (CLI, DAG tasks) logs to the platform's tracking server
+            "MLFLOW_TRACKING_URI": env.get("MLFLOW_TRACKING_URI") or mlflow_url(settings),
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # ~0.5 GB instead of ~2 GB
         }
     )
     bin_dir = str(Path(sys.executable).parent)

@@ -17,10 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-from stockmind.platform.environment import airflow_bin, airflow_env, airflow_ports
+from stockmind.platform.environment import (
+    airflow_bin,
+    airflow_env,
+    airflow_ports,
+    mlflow_store_uri,
+)
 from stockmind.settings import Settings, state_secret
 
-SERVICES = ("redis", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api")
+SERVICES = (
+    "redis", "mlflow", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api",
+)  # fmt: skip
 
 
 def redis_command(settings: Settings) -> list[str]:
@@ -73,7 +80,25 @@ def service_command(settings: Settings, name: str) -> list[str]:
         return api_command(f"127.0.0.1:{airflow_ports(settings)['rest']}")
     if name == "redis":
         return redis_command(settings)
+    if name == "mlflow":
+        return mlflow_command(settings)
     return [airflow_bin(), name]
+
+
+def mlflow_command(settings: Settings) -> list[str]:
+    """MLflow's tracking server and model registry, sized for a 2-core machine: one
+    worker and no job runner (measured ~0.5 GB; the defaults start ~8 processes, ~2 GB).
+    Runs, the registry and aliases live in the ``mlflow`` database; artifacts (models)
+    under ``.local/mlartifacts``, served by the server itself (``mlflow-artifacts:``)."""
+    artifacts = settings.home / "mlartifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    return [
+        str(Path(sys.executable).parent / "mlflow"), "server",
+        "--backend-store-uri", mlflow_store_uri(settings),
+        "--artifacts-destination", str(artifacts),
+        "--host", "127.0.0.1", "--port", str(airflow_ports(settings)["mlflow"]),
+        "--workers", "1",
+    ]  # fmt: skip
 
 
 def api_command(bind: str, workers: int | None = None, threads: int | None = None) -> list[str]:
