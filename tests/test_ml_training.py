@@ -191,3 +191,31 @@ def test_the_api_serves_the_latest_forecast_with_its_judgement(tracking):
     if judged["lstmMae"] != judged["naiveMae"]:  # equal once rounded: either answer holds
         assert judged["betterThanNaive"] == (judged["lstmMae"] < judged["naiveMae"])
     assert 0 <= data["bullishScore"] <= 100 and data["riskLevel"] in ("low", "medium", "high")
+
+
+def test_the_dags_train_and_score_through_airflow(tracking, airflow_db, monkeypatch):
+    """``dag.test()`` of both DAGs on the same store: a manual training run for a chosen
+    as-of date (quick, one epoch) registers a new version; scoring with the challenger
+    writes forecasts from that version."""
+    from airflow.dag_processing.dagbag import DagBag
+    from conftest import ROOT
+
+    dsn, uri = tracking
+    monkeypatch.setenv("DATABASE_URL", dsn)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    dags = DagBag(dag_folder=str(ROOT / "dags")).dags
+    trained = dags["train_forecaster"].test(
+        run_conf={"as_of": "2025-06-30", "quick": True, "epochs": 1}
+    )
+    assert trained.state == "success"
+    scored = dags["score_forecaster"].test(run_conf={"alias": "challenger"})
+    assert scored.state == "success"
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select max(version) from ml.model_versions")
+        (latest,) = cur.fetchone()
+        cur.execute(
+            "select count(distinct symbol) from ml.predictions where model_version = %s", (latest,)
+        )
+        assert cur.fetchone()[0] == len(SYMBOLS)
+    conn.close()
+    assert latest == 3  # two from the first test, one from the DAG

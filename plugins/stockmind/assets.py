@@ -7,6 +7,9 @@ The host is a logical name for the warehouse, not a connection address.
 WAREHOUSE_HOST = "warehouse"
 PRICES_DAILY_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/prices_daily"
 SYMBOLS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/symbols"
+#: a new forecaster version registered (its row in ml.model_versions), and new forecasts
+FORECASTER_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/ml/model_versions"
+PREDICTIONS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/ml/predictions"
 
 #: Every mart the transform DAG publishes (name → URI) for the ML and API DAGs.
 MARTS = {

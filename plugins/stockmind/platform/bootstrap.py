@@ -33,6 +33,7 @@ from stockmind.settings import Settings
 PRICE_DAG = "ingest_prices_daily"
 TRANSFORM_DAG = "transform_market"
 QUOTES_DAG = "poll_quotes"
+SCORE_DAG = "score_forecaster"  # train_forecaster stays paused: weekly retraining is opt-in
 DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG, "maintain_warehouse")
 
 
@@ -158,8 +159,9 @@ def up(
     forecast = first_forecast(settings, dsn, say) if forecasts else "skipped (--no-forecast)"
     say(f"Forecaster: {forecast}")
     # the minute poll last: it would compete with the backfill for the scheduler
-    client.wait_dag(QUOTES_DAG)
-    client.unpause(QUOTES_DAG)
+    for dag_id in (SCORE_DAG, QUOTES_DAG):  # scoring after each dbt build from now on
+        client.wait_dag(dag_id)
+        client.unpause(dag_id)
     summary = warehouse_summary(dsn)
     report = {
         "seconds": round(time.monotonic() - started),
