@@ -219,3 +219,58 @@ def test_the_dags_train_and_score_through_airflow(tracking, airflow_db, monkeypa
         assert cur.fetchone()[0] == len(SYMBOLS)
     conn.close()
     assert latest == 3  # two from the first test, one from the DAG
+
+
+def test_the_model_is_served_over_http_by_mlflow(tracking):
+    """``mlflow models serve`` of the challenger (the command ``stockmind ml serve`` runs):
+    a real HTTP request with bars gets forecasts back. Its memory is measured (make up's
+    choice: docs/operations.md)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    import psutil
+    from stockmind.platform.postgres_cluster import free_port
+    from stockmind.platform.processes import model_server_command
+    from stockmind_ml.dataset import load_bars
+
+    dsn, uri = tracking
+    port = free_port(0)
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, MLFLOW_TRACKING_URI=uri, PATH=bin_dir + os.pathsep + os.environ["PATH"])
+    server = subprocess.Popen(
+        model_server_command("challenger", port), env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(base + "/ping", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                time.sleep(1)
+        bars = load_bars(dsn, AS_OF, ["AAPL", "KO"]).groupby("symbol").tail(80)
+        bars["trade_date"] = bars["trade_date"].dt.strftime("%Y-%m-%d")
+        body = {"dataframe_split": bars.to_dict(orient="split", index=False)}
+        request = urllib.request.Request(
+            base + "/invocations", json.dumps(body).encode(),
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            predictions = json.loads(reply.read())["predictions"]
+        parent = psutil.Process(server.pid)
+        rss = sum(p.memory_info().rss for p in [parent, *parent.children(recursive=True)])
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(30)
+    assert [p["symbol"] for p in predictions] == ["AAPL", "KO"]
+    assert all(p["h21_q10"] <= p["h21_q50"] <= p["h21_q90"] for p in predictions)
+    print(f"mlflow models serve: {rss / 2**20:.0f} MiB resident")

@@ -24,9 +24,15 @@ from stockmind.platform.environment import (
     mlflow_url,
     run_airflow,
 )
-from stockmind.platform.first_forecast import first_forecast
+from stockmind.platform.first_forecast import first_forecast, serve_model
 from stockmind.platform.postgres_cluster import LocalCluster
-from stockmind.platform.processes import SERVICES, service_pid, start_service, stop_service
+from stockmind.platform.processes import (
+    LATE_SERVICES,
+    SERVICES,
+    service_pid,
+    start_service,
+    stop_service,
+)
 from stockmind.platform.sample_history import load_history
 from stockmind.settings import Settings
 
@@ -127,7 +133,8 @@ def up(
     say("Airflow metadata: airflow db migrate …")
     run_airflow(settings, ["db", "migrate"], capture_output=True, text=True)
     for name in SERVICES:
-        say(f"{name}: pid {start_service(settings, name)}")
+        if name not in LATE_SERVICES:
+            say(f"{name}: pid {start_service(settings, name)}")
     today = dt.date.today()
     start = today - dt.timedelta(days=backfill_days)
     # while Airflow boots: history straight into the warehouse, before any DAG runs
@@ -156,7 +163,10 @@ def up(
         say(f"{TRANSFORM_DAG}: triggered for the history")
         client.trigger(TRANSFORM_DAG)
         transform = wait_for_runs(client, TRANSFORM_DAG, timeout=900, say=say)
-    forecast = first_forecast(settings, dsn, say) if forecasts else "skipped (--no-forecast)"
+    forecast, serving = "skipped (--no-forecast)", "not started (--no-forecast)"
+    if forecasts:
+        forecast, alias = first_forecast(settings, dsn, say)
+        serving = serve_model(settings, alias, say) if alias else "no model to serve"
     say(f"Forecaster: {forecast}")
     # the minute poll last: it would compete with the backfill for the scheduler
     for dag_id in (SCORE_DAG, QUOTES_DAG):  # scoring after each dbt build from now on
@@ -177,6 +187,7 @@ def up(
         "limits": redact(airflow_env(settings)["API_RATE_LIMIT_STORAGE"]),
         "mlflow_url": mlflow_url(settings),
         "forecast": forecast,
+        "serving": serving,
         "polls_always": settings.polls_always(),
         "history": history["line"],
         **summary,
@@ -210,6 +221,7 @@ StockMind is up ({r["seconds"]} s).
   Rate limits   {r["limits"]}   (one budget per caller across the API's workers)
   MLflow        {r["mlflow_url"]}   (runs, the registry: stockmind-forecaster)
   Forecaster    {r["forecast"]}
+  Model server  {r["serving"]}
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

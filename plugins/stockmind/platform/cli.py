@@ -11,6 +11,7 @@
     stockmind dbt <dbt arguments …>          (e.g. dbt build --full-refresh)
     stockmind ml train [--as-of D] [--symbols …] [--epochs N] [--quick]
     stockmind ml score [--as-of D] [--alias champion|challenger]
+    stockmind ml serve [--alias champion|challenger] [--port 5001]   (MLflow, foreground)
     stockmind airflow <airflow CLI arguments …>
 
 Every command honours DATABASE_URL; without it they use the project-local cluster.
@@ -162,11 +163,17 @@ def cmd_ml(args, settings: Settings) -> int:
     """``stockmind ml train|score``: the code the DAGs run, against the platform's MLflow."""
     import dataclasses
 
+    from stockmind_ml.tasks import latest_trade_date
+
     from stockmind.db import warehouse_dsn
     from stockmind.platform.environment import airflow_env
-    from stockmind.platform.first_forecast import latest_trade_date
 
     os.environ.setdefault("MLFLOW_TRACKING_URI", airflow_env(settings)["MLFLOW_TRACKING_URI"])
+    if args.action == "serve":
+        from stockmind.platform.processes import model_server_command
+
+        argv = model_server_command(args.alias, args.port)
+        os.execve(argv[0], argv, airflow_env(settings, dict(os.environ)))
     dsn = warehouse_dsn(settings)
     as_of = args.as_of or latest_trade_date(dsn)
     if as_of is None:
@@ -266,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     scorer = ml_sub.add_parser("score", help="forecast every symbol into ml.predictions")
     scorer.add_argument("--as-of", type=_date, help="forecast from this date (default: latest)")
     scorer.add_argument("--alias", choices=["champion", "challenger"], default="champion")
+    serve = ml_sub.add_parser("serve", help="mlflow models serve the forecaster (foreground)")
+    serve.add_argument("--alias", choices=["champion", "challenger"], default="champion")
+    serve.add_argument("--port", type=int, default=5001)
 
     dbt = sub.add_parser("dbt", help="dbt with the project's profile (e.g. dbt build)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)

@@ -33,6 +33,7 @@ PORT_DEFAULTS = {
     "rest": 8000,
     "redis": 6379,
     "mlflow": 5000,
+    "model": 5001,
 }
 
 

@@ -7,13 +7,11 @@ model alone and only score.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 import urllib.request
 from collections.abc import Callable
 
-from stockmind.db import connect
 from stockmind.platform.environment import mlflow_url
 from stockmind.settings import Settings
 
@@ -33,29 +31,53 @@ def wait_for_mlflow(settings: Settings, timeout: float = 120) -> str:
     raise RuntimeError(f"MLflow did not answer at {url} within {timeout:.0f} s: see .local/logs")
 
 
-def latest_trade_date(dsn: str) -> dt.date | None:
-    conn = connect(dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("select max(trade_date) from marts.fct_indicators_daily")
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
+#: ``mlflow models serve`` measured ~1 GB resident (tests/test_ml_training.py); make up
+#: starts it only with this much memory available (STOCKMIND_MODEL_SERVER=on|off forces)
+MODEL_SERVER_MIN_AVAILABLE = 4 * 2**30
 
 
-def first_forecast(settings: Settings, dsn: str, say: Callable[[str], None] = print) -> str:
-    """Train (first run only) and score; returns the report's line."""
+def available_memory() -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def serve_model(settings: Settings, alias: str, say: Callable[[str], None] = print) -> str:
+    """Start ``mlflow models serve`` for ``alias`` when it fits; the report's line."""
+    from stockmind.platform.environment import airflow_ports
+    from stockmind.platform.processes import service_pid, start_service
+
+    mode = (os.environ.get("STOCKMIND_MODEL_SERVER") or "auto").lower()
+    free = available_memory()
+    if mode == "off" or (mode == "auto" and free < MODEL_SERVER_MIN_AVAILABLE):
+        why = "STOCKMIND_MODEL_SERVER=off" if mode == "off" else f"{free / 2**30:.1f} GiB free"
+        return f"not started ({why}; ~1 GB): .venv/bin/stockmind ml serve"
+    if not service_pid(settings, "model-server"):
+        os.environ["STOCKMIND_SERVE_ALIAS"] = alias
+        say(f"model-server: pid {start_service(settings, 'model-server')}")
+    port = airflow_ports(settings)["model"]
+    return f"http://127.0.0.1:{port}/invocations   (mlflow models serve, the {alias})"
+
+
+def first_forecast(
+    settings: Settings, dsn: str, say: Callable[[str], None] = print
+) -> tuple[str, str | None]:
+    """Train (first run only) and score; returns the report's line and the alias scored
+    with (None: no model)."""
     url = wait_for_mlflow(settings)
     os.environ["MLFLOW_TRACKING_URI"] = url
     from mlflow import MlflowClient
     from stockmind_ml.config import ForecastConfig
     from stockmind_ml.predict import score
     from stockmind_ml.registry import MODEL_NAME
+    from stockmind_ml.tasks import latest_trade_date
     from stockmind_ml.train import train_forecaster
 
     as_of = latest_trade_date(dsn)
     if as_of is None:
-        return "no indicators yet: nothing to train on"
+        return "no indicators yet: nothing to train on", None
     client = MlflowClient(url)
     trained = ""
     if not client.search_model_versions(f"name='{MODEL_NAME}'"):
@@ -69,4 +91,5 @@ def first_forecast(settings: Settings, dsn: str, say: Callable[[str], None] = pr
     alias = "champion" if "champion" in aliases else "challenger"
     result = score(dsn, as_of, alias=alias, tracking_uri=url)
     version = result.get("model_version", "-")
-    return trained + f"{result.get('scored', 0)} symbols scored with the {alias} (v{version})"
+    line = trained + f"{result.get('scored', 0)} symbols scored with the {alias} (v{version})"
+    return line, alias

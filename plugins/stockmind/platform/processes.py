@@ -27,7 +27,10 @@ from stockmind.settings import Settings, state_secret
 
 SERVICES = (
     "redis", "mlflow", "api-server", "scheduler", "dag-processor", "dbt-docs", "rest-api",
+    "model-server",
 )  # fmt: skip
+#: started by ``up`` only once a model is registered, and only when it fits (first_forecast)
+LATE_SERVICES = ("model-server",)
 
 
 def redis_command(settings: Settings) -> list[str]:
@@ -82,6 +85,9 @@ def service_command(settings: Settings, name: str) -> list[str]:
         return redis_command(settings)
     if name == "mlflow":
         return mlflow_command(settings)
+    if name == "model-server":
+        alias = os.environ.get("STOCKMIND_SERVE_ALIAS", "champion")
+        return model_server_command(alias, airflow_ports(settings)["model"])
     return [airflow_bin(), name]
 
 
@@ -98,6 +104,17 @@ def mlflow_command(settings: Settings) -> list[str]:
         "--artifacts-destination", str(artifacts),
         "--host", "127.0.0.1", "--port", str(airflow_ports(settings)["mlflow"]),
         "--workers", "1",
+    ]  # fmt: skip
+
+
+def model_server_command(alias: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """``mlflow models serve`` of ``models:/stockmind-forecaster@<alias>`` (REST
+    ``/invocations``): the project's own environment (``--env-manager local``, so the
+    venv's ``bin`` must be on PATH — ``airflow_env`` puts it there), one worker."""
+    return [
+        str(Path(sys.executable).parent / "mlflow"), "models", "serve",
+        "-m", f"models:/stockmind-forecaster@{alias}",
+        "--env-manager", "local", "-h", host, "-p", str(port), "-w", "1",
     ]  # fmt: skip
 
 
