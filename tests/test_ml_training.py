@@ -274,3 +274,30 @@ def test_the_model_is_served_over_http_by_mlflow(tracking):
     assert [p["symbol"] for p in predictions] == ["AAPL", "KO"]
     assert all(p["h21_q10"] <= p["h21_q50"] <= p["h21_q90"] for p in predictions)
     print(f"mlflow models serve: {rss / 2**20:.0f} MiB resident")
+
+
+def test_a_websocket_subscriber_receives_prediction_updates(tracking):
+    """Scoring announces each symbol's forecast; the real server pushes it to the
+    symbol's subscribers (the hub routes every event type by symbol)."""
+    import json
+
+    from conftest import live_api
+    from simple_websocket import Client
+    from stockmind_ml.predict import score
+
+    dsn, uri = tracking
+    run_dbt(dsn, "run", "--select", "+dim_symbols")
+    with live_api(dsn) as base:
+        ws = Client.connect(base.replace("http://", "ws://") + "/ws/market")
+        try:
+            ws.send(json.dumps({"type": "subscribe", "symbol": "KO"}))
+            assert json.loads(ws.receive(timeout=10))["type"] == "subscribed"
+            score(dsn, AS_OF, alias="challenger", tracking_uri=uri)
+            while (message := json.loads(ws.receive(timeout=15)))["type"] != "prediction_update":
+                assert message["type"] == "stock_update"  # a cached quote may come first
+        finally:
+            ws.close()
+    data = message["data"]
+    assert data["symbol"] == "KO" and data["asOf"] == "2025-06-30"
+    assert [h["label"] for h in data["horizons"]] == ["1w", "1m", "3m"]
+    assert data["riskLevel"] in ("low", "medium", "high")
