@@ -95,9 +95,12 @@ def mlflow_command(settings: Settings) -> list[str]:
     """MLflow's tracking server and model registry, sized for a 2-core machine: one
     worker and no job runner (measured ~0.5 GB; the defaults start ~8 processes, ~2 GB).
     Runs, the registry and aliases live in the ``mlflow`` database; artifacts (models)
-    under ``.local/mlartifacts``, served by the server itself (``mlflow-artifacts:``)."""
-    artifacts = settings.home / "mlartifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
+    under ``.local/mlartifacts`` (git-ignored), or in an object store when
+    ``MLFLOW_ARTIFACTS_DESTINATION`` names one (``s3://bucket/path``), served by the
+    server itself either way (clients see ``mlflow-artifacts:``)."""
+    artifacts = os.environ.get("MLFLOW_ARTIFACTS_DESTINATION") or settings.home / "mlartifacts"
+    if not str(artifacts).startswith(("s3://", "gs://", "wasbs://", "hdfs://")):
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
     return [
         str(Path(sys.executable).parent / "mlflow"), "server",
         "--backend-store-uri", mlflow_store_uri(settings),
