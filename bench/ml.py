@@ -50,6 +50,15 @@ def table(metrics: dict[str, float], horizons: tuple[int, ...]) -> str:
     return "\n".join(rows)
 
 
+def walk_forward(metrics: dict[str, float], windows: int) -> str:
+    """MAE at one month per walk-forward test window, every model."""
+    rows = ["| test window | " + " | ".join(MODELS) + " |", "|---|" + "---:|" * len(MODELS)]
+    for k in range(1, windows + 1):
+        cells = [f"{metrics.get(f'test_w{k}_{m}_mae_h21', float('nan')):.4f}" for m in MODELS]
+        rows.append(f"| w{k} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, help="at most this many epochs (default: config)")
@@ -101,7 +110,8 @@ Measured by `bench/ml.py` on {dt.date.today()}, {os.cpu_count()} cores, on the r
 {config.sequence_length}, LSTM {config.lstm_units}, quantiles {config.quantiles},
 at most {config.epochs} epochs with early stopping, {params["train_samples"]} training
 windows, validation {params["validation_first"]} .. {params["validation_last"]}, test
-{params["test_first"]} .. {params["test_last"]}, {config.purge_days}-day purge gaps).
+{params["test_first"]} .. {params["test_last"]} in {config.test_windows} walk-forward windows,
+{config.purge_days}-day purge gaps).
 
 | step | seconds | target |
 |---|---:|---:|
@@ -114,6 +124,11 @@ share of right directions, information coefficient (rank correlation across symb
 date, averaged) and the share of outcomes inside the LSTM's 10–90 % interval.
 
 {table(run["metrics"], config.horizons)}
+
+Walk-forward, the same model on each test window in time order (MAE of the 21-day log
+return; a result that holds in one period only shows here):
+
+{walk_forward(run["metrics"], config.test_windows)}
 
 Promotion: {run["why"]}.
 """

@@ -107,6 +107,13 @@ def test_splits_are_chronological_with_a_purge_gap():
     assert position[v0] - position[t1] - 1 == CONFIG.purge_days
     assert position[s0] - position[v1] - 1 == CONFIG.purge_days
     assert position[s1] + max(CONFIG.horizons) == position[pd.Timestamp(AS_OF)]
+    # walk-forward: consecutive test windows of test_days each, together the test split
+    (w1a, w1b), (w2a, w2b) = data.bounds["test_w1"], data.bounds["test_w2"]
+    assert (w1a, w2b) == (s0, s1) and position[w2a] == position[w1b] + 1
+    assert position[w1b] - position[w1a] + 1 == CONFIG.test_days
+    assert len(data.windows("test_w1").x) + len(data.windows("test_w2").x) == len(
+        data.windows("test").x
+    )
     train, validation = data.windows("train"), data.windows("validation")
     assert train.keys["trade_date"].max() <= t1 < validation.keys["trade_date"].min()
     assert train.x.shape[1:] == (CONFIG.sequence_length, len(FEATURES))

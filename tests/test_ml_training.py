@@ -57,6 +57,7 @@ def test_train_register_gate_and_load_by_alias(tracking):
     for model in ("lstm", "naive", "drift", "ridge"):
         assert f"test_{model}_mae_h21" in run.data.metrics
     assert 0 <= run.data.metrics["test_lstm_coverage_h63"] <= 1
+    assert {"test_w1_lstm_mae_h21", "test_w2_naive_mae_h21"} <= set(run.data.metrics)
     assert int(client.get_model_version_by_alias(MODEL_NAME, "challenger").version) == 1
     champion_after_first = first["promoted"]  # decided by the rule, whatever it measured
     assert first["promoted"] == promotion_decision(first["metrics"], None)[0]

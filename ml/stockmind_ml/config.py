@@ -21,7 +21,8 @@ class ForecastConfig:
     horizons: tuple[int, ...] = tuple(HORIZONS)
     sequence_length: int = 60  # trading days of features per sample
     validation_days: int = 126  # ~6 months of dates in the validation window
-    test_days: int = 126  # ~6 months of dates in the (last) test window
+    test_days: int = 126  # ~6 months of dates in each walk-forward test window
+    test_windows: int = 2  # consecutive test windows after the validation window
     purge_days: int = 63  # gap between windows: >= the longest horizon
     lstm_units: tuple[int, ...] = (32, 16)
     dropout: float = 0.1
@@ -41,6 +42,8 @@ class ForecastConfig:
                 f"purge_days ({self.purge_days}) must be at least the longest horizon "
                 f"({max(self.horizons)}): a training target would see the validation window"
             )
+        if self.test_windows < 1:
+            raise ValueError("test_windows must be at least 1")
         if self.sequence_length < 2:
             raise ValueError("sequence_length must be at least 2")
 

@@ -6,8 +6,10 @@ later can reach a feature, a target, a split boundary or the scaler — then:
 * features and forward-return targets (``features``); a row is labelled when all its
   horizons' closes are known (t + h ≤ the symbol's last bar ≤ as_of);
 * chronological splits over the calendar of labelled dates: train, then ``purge_days``
-  left out, validation, ``purge_days`` left out, test (the last ``test_days``), so no
-  target of one window reaches into the next;
+  left out, validation, ``purge_days`` left out, then ``test_windows`` consecutive test
+  windows of ``test_days`` each (``test_w1``, ``test_w2``, …; ``test`` is all of them),
+  evaluated walk-forward in time order; no target of one window reaches into the next
+  split;
 * a scaler fit on the training rows only (mean and standard deviation per feature),
   applied everywhere, clipped to ±``clip_sigma``;
 * windows of ``sequence_length`` consecutive rows of one symbol with every feature
@@ -26,7 +28,7 @@ from stockmind.db import connect
 from stockmind_ml.config import ForecastConfig
 from stockmind_ml.features import FEATURES, INPUT_COLUMNS, add_features, add_targets
 
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "validation", "test")  # plus test_w1 … test_w{n}
 
 
 def load_bars(
@@ -173,25 +175,29 @@ def split_bounds(
     """Train / validation / test date ranges over the sorted labelled dates, each window
     separated from the next by ``purge_days`` dates that belong to none."""
     calendar = np.sort(dates.unique())
-    test_first = len(calendar) - config.test_days
+    test_first = len(calendar) - config.test_days * config.test_windows
     val_last = test_first - config.purge_days - 1
     val_first = val_last - config.validation_days + 1
     train_last = val_first - config.purge_days - 1
     if train_last < config.sequence_length:
         needed = (
             config.sequence_length + 2 * config.purge_days + config.validation_days
-            + config.test_days + max(config.horizons)
+            + config.test_days * config.test_windows + max(config.horizons)
         )  # fmt: skip
         raise ValueError(
             f"not enough history: {len(calendar)} labelled dates; this configuration needs "
             f"more than {needed} trading days up to the as-of date"
         )
     as_ts = [pd.Timestamp(d) for d in calendar]
-    return {
+    bounds = {
         "train": (as_ts[0], as_ts[train_last]),
         "validation": (as_ts[val_first], as_ts[val_last]),
         "test": (as_ts[test_first], as_ts[-1]),
     }
+    for k in range(config.test_windows):
+        first = test_first + k * config.test_days
+        bounds[f"test_w{k + 1}"] = (as_ts[first], as_ts[first + config.test_days - 1])
+    return bounds
 
 
 def build_dataset(bars: pd.DataFrame, config: ForecastConfig, as_of: dt.date) -> Dataset:

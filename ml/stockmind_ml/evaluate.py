@@ -1,5 +1,7 @@
 """Forecast metrics per horizon, named ``{split}_{model}_{metric}_h{days}`` (for example
 ``test_lstm_mae_h21``, ``test_naive_mae_h21``) so MLflow compares them side by side.
+Splits: ``validation``, ``test`` (every test window pooled) and the walk-forward windows
+``test_w1``, ``test_w2``, … in time order, so a result that holds in one period only shows.
 
 * ``mae``: mean absolute error of the log return;
 * ``direction``: share of samples whose predicted sign matches the realised one (a zero

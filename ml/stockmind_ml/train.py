@@ -124,6 +124,7 @@ def train_forecaster(
     mlflow.set_experiment(EXPERIMENT)
     with mlflow.start_run(run_name=f"lstm as of {as_of}") as run:
         window = {f"{s}_{end}": str(d.date()) for s, (a, b) in data.bounds.items()
+                  if not s.startswith("test_w")
                   for end, d in (("first", a), ("last", b))}  # fmt: skip
         mlflow.log_params(config.params() | window | {
             "as_of": str(as_of), "symbols": int(bars["symbol"].nunique()),
@@ -137,7 +138,9 @@ def train_forecaster(
             mlflow.log_metrics({"train_loss": logs["loss"], "val_loss": logs["val_loss"]}, epoch)
 
         fit(model, config, (train.x, train.y), (validation.x, validation.y), on_epoch=log_epoch)
-        results = evaluate_all(model, config, train, {"validation": validation, "test": test})
+        walk = {f"test_w{k}": data.windows(f"test_w{k}") for k in range(1, config.test_windows + 1)}
+        splits = {"validation": validation, "test": test, **walk}
+        results = evaluate_all(model, config, train, splits)
         mlflow.log_metrics({k: v for k, v in results.items() if math.isfinite(v)})
         forecaster = ForecasterModel()
         forecaster.config, forecaster.scaler, forecaster.model = config, data.scaler, model
