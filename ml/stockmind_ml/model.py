@@ -41,9 +41,14 @@ def build_model(config: ForecastConfig, n_features: int) -> keras.Model:
         hidden = keras.layers.LSTM(units, return_sequences=not last, name=f"lstm_{i}")(hidden)
         if config.dropout:
             hidden = keras.layers.Dropout(config.dropout, seed=config.seed)(hidden)
+    # the heads start at the naive forecast (zero weights: every quantile 0) and move only
+    # as far as the data supports: with random heads a few epochs left the quick model
+    # predicting -28 % a month (measured: validation MAE 0.18 vs the naive 0.076)
     heads = [
         keras.layers.Reshape((1, len(config.quantiles)))(
-            keras.layers.Dense(len(config.quantiles), name=f"h{h}")(hidden)
+            keras.layers.Dense(len(config.quantiles), kernel_initializer="zeros", name=f"h{h}")(
+                hidden
+            )
         )
         for h in config.horizons
     ]  # (n, 1, quantiles) each; no Lambda layer, so the saved model loads in safe mode
