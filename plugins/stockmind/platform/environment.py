@@ -83,24 +83,24 @@ def admin_password(settings: Settings) -> str:
     return json.loads(path.read_text())[ADMIN_USER]
 
 
-def airflow_metadata_dsn(settings: Settings) -> str:
-    explicit = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+def sibling_database(settings: Settings, name: str, override: str) -> str:
+    """A SQLAlchemy URL for database ``name`` beside the warehouse (the local cluster, or
+    the server of ``DATABASE_URL``), unless the variable ``override`` names one."""
+    explicit = os.environ.get(override)
     if explicit:
         return explicit
     if settings.database_url:
-        return sqlalchemy_url(with_database(warehouse_dsn(settings), "airflow"))
-    return sqlalchemy_url(local_dsn(settings, "airflow"))
+        return sqlalchemy_url(with_database(warehouse_dsn(settings), name))
+    return sqlalchemy_url(local_dsn(settings, name))
+
+
+def airflow_metadata_dsn(settings: Settings) -> str:
+    return sibling_database(settings, "airflow", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
 
 
 def mlflow_store_uri(settings: Settings) -> str:
-    """MLflow's backend store: the ``mlflow`` database beside the warehouse (the model
-    registry needs a database store)."""
-    explicit = os.environ.get("MLFLOW_BACKEND_STORE_URI")
-    if explicit:
-        return explicit
-    if settings.database_url:
-        return sqlalchemy_url(with_database(warehouse_dsn(settings), "mlflow"))
-    return sqlalchemy_url(local_dsn(settings, "mlflow"))
+    """MLflow's backend store: the ``mlflow`` database (the registry needs a database)."""
+    return sibling_database(settings, "mlflow", "MLFLOW_BACKEND_STORE_URI")
 
 
 def mlflow_url(settings: Settings) -> str:
