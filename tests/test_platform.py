@@ -107,10 +107,16 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
             timeout=10,
         ) as resp:
             registered = json.loads(resp.read())["registered_model"]
-        assert {a["alias"] for a in registered["aliases"]} >= {"challenger"}
+        aliases = {a["alias"] for a in registered["aliases"]}
+        promoted = "(promoted" in forecaster  # the alias scored with follows the decision
+        assert aliases == ({"champion", "challenger"} if promoted else {"challenger"})
+        scored_with = "champion" if promoted else "challenger"
+        assert f"scored with the {scored_with} (v1)" in forecaster, forecaster
         with urllib.request.urlopen(api_url + "/market/predictions/KO", timeout=10) as resp:
             forecast = json.loads(resp.read())["data"]
         assert forecast["modelVersion"] == 1 and len(forecast["horizons"]) == 3
+        assert forecast["alias"] == scored_with
+        assert (forecast["status"] == "champion") == promoted, forecast["status"]
         serving = re.search(r"^  Model server +(\S+)", up.stdout, re.M).group(1)
         if serving.startswith("http"):  # started when memory allows (the usual case here)
             ping = serving.replace("/invocations", "/ping")

@@ -30,3 +30,18 @@ def promotion_decision(
         )
     against = "the naive baseline" + (" and the champion" if theirs is not None else "")
     return True, f"promoted: beats {against} on {metric.format(model='lstm')} ({mine:.6f})"
+
+
+def alias_version(client, alias: str, name: str = MODEL_NAME) -> int | None:
+    """The version holding ``alias`` (None: no such alias or model yet).
+
+    Asked by alias, not read from ``search_model_versions``: through a tracking *server*
+    (REST) that search returns versions without their aliases, so a promoted model looked
+    like a challenger-only one (``make up`` scored and served the "challenger" while the
+    run said "promoted")."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return int(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None

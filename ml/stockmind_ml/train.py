@@ -24,7 +24,7 @@ from stockmind_ml.config import ForecastConfig
 from stockmind_ml.dataset import Windows, build_dataset, load_bars
 from stockmind_ml.evaluate import metrics
 from stockmind_ml.features import FEATURES
-from stockmind_ml.registry import MODEL_NAME, promotion_decision
+from stockmind_ml.registry import MODEL_NAME, alias_version, promotion_decision
 
 EXPERIMENT = "stockmind-forecaster"
 REQUIREMENTS = ("mlflow", "tensorflow-cpu", "keras", "pandas", "numpy", "scikit-learn")
@@ -72,11 +72,10 @@ def evaluate_all(model, config: ForecastConfig, train: Windows, splits: dict[str
 
 def champion_metrics(client) -> dict[str, float] | None:
     """The current champion's run metrics (None: no champion yet)."""
-    try:
-        version = client.get_model_version_by_alias(MODEL_NAME, "champion")
-    except Exception:  # MlflowException: no such alias or model yet
+    version = alias_version(client, "champion")
+    if version is None:
         return None
-    return client.get_run(version.run_id).data.metrics
+    return client.get_run(client.get_model_version(MODEL_NAME, str(version)).run_id).data.metrics
 
 
 def record_version(

@@ -71,7 +71,7 @@ def first_forecast(
     from mlflow import MlflowClient
     from stockmind_ml.config import ForecastConfig
     from stockmind_ml.predict import score
-    from stockmind_ml.registry import MODEL_NAME
+    from stockmind_ml.registry import MODEL_NAME, alias_version
     from stockmind_ml.tasks import latest_trade_date
     from stockmind_ml.train import train_forecaster
 
@@ -87,8 +87,7 @@ def first_forecast(
         trained = (
             f"trained v{run['version']} in {time.monotonic() - started:.0f} s ({run['why']}); "
         )
-    aliases = {a for v in client.search_model_versions(f"name='{MODEL_NAME}'") for a in v.aliases}
-    alias = "champion" if "champion" in aliases else "challenger"
+    alias = "champion" if alias_version(client, "champion") is not None else "challenger"
     result = score(dsn, as_of, alias=alias, tracking_uri=url)
     version = result.get("model_version", "-")
     line = trained + f"{result.get('scored', 0)} symbols scored with the {alias} (v{version})"
