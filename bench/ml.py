@@ -41,13 +41,25 @@ def table(metrics: dict[str, float], horizons: tuple[int, ...]) -> str:
 
             def get(metric, model=model, h=h):
                 value = metrics.get(f"test_{model}_{metric}_h{h}")
-                return "—" if value is None else f"{value:.4f}"
+                return "—" if value is None or value != value else f"{value:.4f}"  # NaN: —
 
             name = f"**{model}**" if model == "lstm" else model
             rows.append(
                 f"| {h} d | {name} | {get('mae')} | {get('direction')} | {get('ic')} | {get('coverage')} |"
             )
     return "\n".join(rows)
+
+
+def reading(metrics: dict[str, float], h: int = 21) -> str:
+    """One sentence a reader can check against the table: the LSTM against the baselines."""
+    m = {k: metrics.get(f"test_{k}_h{h}", float("nan")) for k in
+         ("lstm_mae", "naive_mae", "drift_mae", "ridge_mae", "lstm_direction", "drift_direction")}  # fmt: skip
+    return (
+        f"At {h} days the LSTM's MAE is {m['lstm_mae'] / m['naive_mae']:.3f}x the naive "
+        f"baseline's, {m['lstm_mae'] / m['drift_mae']:.3f}x the drift's and "
+        f"{m['lstm_mae'] / m['ridge_mae']:.3f}x the ridge's; it gets the direction right "
+        f"{m['lstm_direction']:.1%} of the time against the drift's {m['drift_direction']:.1%}."
+    )
 
 
 def walk_forward(metrics: dict[str, float], windows: int) -> str:
@@ -121,9 +133,13 @@ windows, validation {params["validation_first"]} .. {params["validation_last"]},
 
 Test window, per horizon (trading days): mean absolute error of the log return,
 share of right directions, information coefficient (rank correlation across symbols per
-date, averaged) and the share of outcomes inside the LSTM's 10–90 % interval.
+date, averaged) and the share of outcomes inside the LSTM's 10–90 % interval. The naive
+baseline forecasts no move, so it has no direction (—); the direction to beat is the
+drift's (the training window's mean return: in practice "always up").
 
 {table(run["metrics"], config.horizons)}
+
+{reading(run["metrics"])}
 
 Walk-forward, the same model on each test window in time order (MAE of the 21-day log
 return; a result that holds in one period only shows here):

@@ -188,7 +188,8 @@ def test_the_api_serves_the_latest_forecast_with_its_judgement(tracking):
     month = data["horizons"][1]
     assert month["low"] <= month["targetPrice"] <= month["high"]
     judged = month["validation"]
-    assert judged["lstmMae"] > 0 and judged["naiveMae"] > 0
+    assert judged["lstmMae"] > 0 and judged["naiveMae"] > 0 and judged["driftMae"] > 0
+    assert 0 < judged["driftDirection"] < 1 and "naiveDirection" not in judged
     if judged["lstmMae"] != judged["naiveMae"]:  # equal once rounded: either answer holds
         assert judged["betterThanNaive"] == (judged["lstmMae"] < judged["naiveMae"])
     assert 0 <= data["bullishScore"] <= 100 and data["riskLevel"] in ("low", "medium", "high")

@@ -4,8 +4,10 @@ Splits: ``validation``, ``test`` (every test window pooled) and the walk-forward
 ``test_w1``, ``test_w2``, … in time order, so a result that holds in one period only shows.
 
 * ``mae``: mean absolute error of the log return;
-* ``direction``: share of samples whose predicted sign matches the realised one (a zero
-  prediction, the naive baseline's, matches nothing);
+* ``direction``: share of samples whose predicted sign matches the realised one. A model
+  that forecasts no move at all (the naive baseline) has no direction: NaN, not 0 — a
+  zero beside the LSTM's 0.55 would read as a win it is not. The direction to beat is the
+  drift's (in practice "always up": equities rise on ~53 % of days);
 * ``ic``: information coefficient — Spearman rank correlation of predicted and realised
   returns across symbols on each date, averaged over dates with at least 3 symbols;
 * ``coverage``: share of realised returns inside the predicted interval (models with
@@ -44,7 +46,9 @@ def metrics(
         p, a = predicted[:, i], actual[:, i]
         key = f"{split}_{model}_{{}}_h{h}"
         out[key.format("mae")] = float(np.mean(np.abs(p - a)))
-        out[key.format("direction")] = float(np.mean(np.sign(p) == np.sign(a)))
+        out[key.format("direction")] = (
+            float(np.mean(np.sign(p) == np.sign(a))) if np.any(p != 0) else float("nan")
+        )
         out[key.format("ic")] = information_coefficient(dates, p, a)
         if interval is not None:
             low, high = interval[0][:, i], interval[1][:, i]

@@ -8,7 +8,8 @@ from stockmind.pool import Pool
 HORIZONS = (5, 21, 63)
 _METRICS = ", ".join(
     f"m.validation_lstm_mae_h{h}, m.validation_naive_mae_h{h}, "
-    f"m.validation_lstm_direction_h{h}, m.validation_naive_direction_h{h}, "
+    f"m.validation_lstm_direction_h{h}, m.validation_drift_mae_h{h}, "
+    f"m.validation_drift_direction_h{h}, "
     f"m.test_lstm_coverage_h{h}"
     for h in HORIZONS
 )

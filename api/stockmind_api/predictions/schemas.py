@@ -9,13 +9,19 @@ from stockmind_api.schemas import CamelSchema
 
 
 class JudgementSchema(CamelSchema):
-    """The model's validation metrics at this horizon beside the naive baseline's (a zero
-    return): mean absolute error of the log return, and the share of right directions."""
+    """The model's validation metrics at this horizon beside the baselines': the mean
+    absolute error of the log return against the naive baseline's (a zero return: the error
+    to beat), and the share of right directions against the drift's (the training window's
+    mean return, in practice "always up": the direction to beat — a zero forecast has no
+    direction, so the naive baseline has none to show)."""
 
     lstm_mae = Ratio(allow_none=True)
     naive_mae = Ratio(allow_none=True)
+    drift_mae = Ratio(allow_none=True)
     lstm_direction = Ratio(allow_none=True)
-    naive_direction = Ratio(allow_none=True)
+    drift_direction = Ratio(
+        allow_none=True, metadata={"description": "the share of right directions to beat"}
+    )
     better_than_naive = fields.Boolean(
         allow_none=True, metadata={"description": "lstmMae < naiveMae on the validation window"}
     )

@@ -37,8 +37,9 @@ def shape(rows: list[dict]) -> dict:
             "high": row["price_high"], "trend": row["trend"],
             "validation": {
                 "lstm_mae": lstm, "naive_mae": naive,
+                "drift_mae": row.get(f"validation_drift_mae_h{h}"),
                 "lstm_direction": row.get(f"validation_lstm_direction_h{h}"),
-                "naive_direction": row.get(f"validation_naive_direction_h{h}"),
+                "drift_direction": row.get(f"validation_drift_direction_h{h}"),
                 "better_than_naive": None if lstm is None or naive is None else lstm < naive,
                 "test_interval_coverage": row.get(f"test_lstm_coverage_h{h}"),
             },

@@ -2,7 +2,9 @@
 
 -- One row per forecaster version with its promotion decision and the validation and test
 -- metrics a user needs to judge a forecast: the LSTM beside the naive baseline (zero
--- return) per horizon. A view on the source (see fct_predictions).
+-- return: the error to beat) and the training drift (in practice "always up": the
+-- direction to beat; a zero forecast has none) per horizon. A view on the source (see
+-- fct_predictions).
 with versions as (
     select * from {{ source('ml', 'model_versions') }}
 ),
@@ -16,8 +18,9 @@ final as (
         promoted,
         promotion_reason,
         {%- for split in ['validation', 'test'] %}
-        {%- for model in ['lstm', 'naive'] %}
-        {%- for metric in ['mae', 'direction'] %}
+        {%- for model, measured in [('lstm', ['mae', 'direction']), ('naive', ['mae']),
+                                    ('drift', ['mae', 'direction'])] %}
+        {%- for metric in measured %}
         {%- for h in [5, 21, 63] %}
         (metrics ->> '{{ split }}_{{ model }}_{{ metric }}_h{{ h }}')::float8
             as {{ split }}_{{ model }}_{{ metric }}_h{{ h }},
