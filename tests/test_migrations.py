@@ -22,6 +22,8 @@ def test_upgrade_from_empty_creates_the_raw_layer(empty_db):
         "prices_daily": "p",  # partitioned: no TimescaleDB here
         "quotes_minute": "p",
         "rejected_rows": "r",
+        "news_articles": "r",
+        "news_article_symbols": "r",
     }
     with psycopg2.connect(empty_db) as conn, conn.cursor() as cur:
         cur.execute("select nspname from pg_namespace where nspname in ('raw', 'app') order by 1")
@@ -40,7 +42,10 @@ def test_upgrade_is_repeatable_and_reversible(empty_db):
     assert migrate.current(empty_db) is None
     assert _tables(empty_db) == {}
     migrate.upgrade(empty_db)
-    assert set(_tables(empty_db)) == {"symbols", "prices_daily", "quotes_minute", "rejected_rows"}
+    assert set(_tables(empty_db)) == {
+        "symbols", "prices_daily", "quotes_minute", "rejected_rows", "news_articles",
+        "news_article_symbols",
+    }  # fmt: skip
 
 
 def test_timescaledb_required_but_absent_fails_clearly(empty_db, monkeypatch):

@@ -60,6 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
     from stockmind_api.auth.views import blp as auth_blp
     from stockmind_api.health.views import blp as health_blp
     from stockmind_api.market.views import blp as market_blp
+    from stockmind_api.news.views import blp as news_blp
     from stockmind_api.portfolio.views import blp as portfolio_blp
     from stockmind_api.predictions.views import blp as predictions_blp
 
@@ -68,6 +69,7 @@ def create_app(config: Config | None = None) -> Flask:
         auth_blp,
         market_blp,
         predictions_blp,
+        news_blp,
         portfolio_blp,
         analytics_blp,
     ):

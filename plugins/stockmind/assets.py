@@ -10,6 +10,9 @@ SYMBOLS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/symbols"
 #: a new forecaster version registered (its row in ml.model_versions), and new forecasts
 FORECASTER_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/ml/model_versions"
 PREDICTIONS_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/ml/predictions"
+#: news stored by ingest_news, and their sentiment scores
+NEWS_ARTICLES_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/raw/news_articles"
+SENTIMENT_SCORES_URI = f"postgres://{WAREHOUSE_HOST}:5432/stockmind/ml/sentiment_scores"
 
 #: Every mart the transform DAG publishes (name → URI) for the ML and API DAGs.
 MARTS = {
@@ -27,5 +30,7 @@ MARTS = {
         "fct_market_overview_weekly",
         "fct_predictions",
         "dim_forecast_models",
+        "fct_news_articles",
+        "fct_sentiment_daily",
     )
 }

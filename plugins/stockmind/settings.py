@@ -20,6 +20,8 @@ DEFAULT_ROOT = PACKAGE_DIR.parent.parent
 
 #: Sources a price/profile provider can be chosen from.
 PRICE_SOURCES = ("sample", "csv", "yfinance")
+NEWS_SOURCES = ("sample", "yfinance", "newsapi")
+SENTIMENT_SCORERS = ("auto", "gemini", "local")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -66,6 +68,12 @@ class Settings:
     market_hours: str | None = None
     #: STOCKMIND_PG_PORT — preferred port for the local cluster.
     pg_port: int = 55432
+    #: STOCKMIND_NEWS_SOURCE — comma-separated: sample | yfinance | newsapi; unset: sample
+    #: for the sample price source, else yfinance (+ newsapi when NEWS_API_KEY is set).
+    news_source: str | None = None
+    #: STOCKMIND_SENTIMENT_SCORER — auto (Gemini when a key is set, the local model for the
+    #: rest) | gemini | local.
+    sentiment_scorer: str = "auto"
 
     @property
     def pg_dir(self) -> Path:
@@ -85,6 +93,19 @@ class Settings:
         if mode not in ("always", "nyse"):
             raise ValueError(f"STOCKMIND_MARKET_HOURS must be nyse or always, not {mode!r}")
         return mode == "always"
+
+    def news_sources(self) -> list[str]:
+        """The news sources ingest_news reads, in order (the first to deliver a story wins)."""
+        if self.news_source:
+            names = [n.strip().lower() for n in self.news_source.split(",") if n.strip()]
+        elif self.price_source == "sample":
+            names = ["sample"]
+        else:
+            names = ["yfinance"] + (["newsapi"] if _env("NEWS_API_KEY") else [])
+        unknown = sorted(set(names) - set(NEWS_SOURCES))
+        if unknown or not names:
+            raise ValueError(f"STOCKMIND_NEWS_SOURCE: one or more of {NEWS_SOURCES}, not {unknown}")
+        return names
 
     def effective_universe(self) -> str:
         """The universe to ingest: explicit, else a small list for sample data, else S&P 500."""
@@ -129,4 +150,13 @@ def get_settings() -> Settings:
         exchange_tz=_env("STOCKMIND_EXCHANGE_TZ") or "America/New_York",
         pg_port=_env_int("STOCKMIND_PG_PORT", 55432),
         market_hours=(_env("STOCKMIND_MARKET_HOURS") or "").lower() or None,
+        news_source=_env("STOCKMIND_NEWS_SOURCE"),
+        sentiment_scorer=_sentiment_scorer(),
     )
+
+
+def _sentiment_scorer() -> str:
+    scorer = (_env("STOCKMIND_SENTIMENT_SCORER") or "auto").lower()
+    if scorer not in SENTIMENT_SCORERS:
+        raise ValueError(f"STOCKMIND_SENTIMENT_SCORER must be one of {SENTIMENT_SCORERS}")
+    return scorer

@@ -93,24 +93,3 @@ def scanner(args):
         abort(404, message=f"no {timeframe} scan for {args.get('date') or 'any date'}")
     period, data = scan
     return success_json(data, f"{timeframe} scan of {period}")
-
-
-def _not_yet(kind: str, relation: str, symbol: str):
-    symbol = symbol_or_404(symbol)
-    if not q.table_exists(db(), relation):
-        abort(404, message=f"no {kind} data yet for {symbol}")
-    abort(404, message=f"no {kind} data for {symbol}")
-
-
-@blp.route("/sentiment/<symbol>", parameters=[symbol_path_parameter()])
-@blp.response(200, envelope(SymbolSchema))
-def sentiment(symbol):
-    """News sentiment — 404 until the sentiment pipeline has written any."""
-    _not_yet("sentiment", "marts.fct_sentiment_daily", symbol)
-
-
-@blp.route("/news/<symbol>", parameters=[symbol_path_parameter()])
-@blp.response(200, envelope(SymbolSchema))
-def news(symbol):
-    """News articles — 404 until the news pipeline has written any."""
-    _not_yet("news", "marts.fct_news_articles", symbol)
