@@ -55,6 +55,8 @@ bench: install
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || true
 	$(BIN)/python bench/api.py --write docs/benchmarks.md
 	$(BIN)/python bench/ws.py --write docs/benchmarks.md
+	$(BIN)/python bench/ml.py --write docs/benchmarks.md
+	$(BIN)/python bench/sentiment.py --write docs/benchmarks.md
 
 clean: down
 	rm -rf .local

@@ -117,6 +117,17 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         assert forecast["modelVersion"] == 1 and len(forecast["horizons"]) == 3
         assert forecast["alias"] == scored_with
         assert (forecast["status"] == "champion") == promoted, forecast["status"]
+        # news and sentiment: two weeks of the sample wire, scored, on the first visit
+        news_line = re.search(r"^  News +(.+)$", up.stdout, re.M).group(1)
+        assert re.match(
+            r"\d+ articles from sample \(14 days, 0 quarantined\); \d+ scored", news_line
+        )
+        with urllib.request.urlopen(api_url + "/market/news/KO?pageSize=5", timeout=10) as resp:
+            articles = json.loads(resp.read())["data"]["items"]
+        assert len(articles) == 5 and all(a["sentiment"]["label"] for a in articles)
+        with urllib.request.urlopen(api_url + "/market/sentiment/KO", timeout=10) as resp:
+            mood = json.loads(resp.read())["data"]["latest"]
+        assert mood["articles"] > 0 and mood["label"] in ("bullish", "neutral", "bearish")
         serving = re.search(r"^  Model server +(\S+)", up.stdout, re.M).group(1)
         if serving.startswith("http"):  # started when memory allows (the usual case here)
             ping = serving.replace("/invocations", "/ping")

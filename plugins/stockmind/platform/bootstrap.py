@@ -25,6 +25,7 @@ from stockmind.platform.environment import (
     run_airflow,
 )
 from stockmind.platform.first_forecast import first_forecast, serve_model
+from stockmind.platform.first_news import first_news
 from stockmind.platform.postgres_cluster import LocalCluster
 from stockmind.platform.processes import (
     LATE_SERVICES,
@@ -40,6 +41,7 @@ PRICE_DAG = "ingest_prices_daily"
 TRANSFORM_DAG = "transform_market"
 QUOTES_DAG = "poll_quotes"
 SCORE_DAG = "score_forecaster"  # train_forecaster stays paused: weekly retraining is opt-in
+NEWS_DAG = "ingest_news"
 DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG, "maintain_warehouse")
 
 
@@ -168,8 +170,10 @@ def up(
         forecast, alias = first_forecast(settings, dsn, say)
         serving = serve_model(settings, alias, say) if alias else "no model to serve"
     say(f"Forecaster: {forecast}")
+    news = first_news(settings, dsn, mlflow_url(settings) if forecasts else None, say)
+    say(f"News: {news}")
     # the minute poll last: it would compete with the backfill for the scheduler
-    for dag_id in (SCORE_DAG, QUOTES_DAG):  # scoring after each dbt build from now on
+    for dag_id in (SCORE_DAG, NEWS_DAG, QUOTES_DAG):  # from now on, on their schedules
         client.wait_dag(dag_id)
         client.unpause(dag_id)
     summary = warehouse_summary(dsn)
@@ -188,6 +192,7 @@ def up(
         "mlflow_url": mlflow_url(settings),
         "forecast": forecast,
         "serving": serving,
+        "news": news,
         "polls_always": settings.polls_always(),
         "history": history["line"],
         **summary,
@@ -222,6 +227,8 @@ StockMind is up ({r["seconds"]} s).
   MLflow        {r["mlflow_url"]}   (runs, the registry: stockmind-forecaster)
   Forecaster    {r["forecast"]}
   Model server  {r["serving"]}
+  News          {r["news"]}
+                ({NEWS_DAG} every 30 minutes; /api/market/news|sentiment/<symbol>)
   Airflow CLI   .venv/bin/stockmind airflow dags list
   Stop          make down
 """

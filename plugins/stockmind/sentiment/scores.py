@@ -65,8 +65,9 @@ def _aggregates(cur, symbols: list[str]) -> dict[str, tuple] | None:
     except psycopg2.errors.UndefinedTable:
         cur.execute("rollback to savepoint aggregate")
         return None
+    found = {row[0]: row for row in cur.fetchall()}
     cur.execute("release savepoint aggregate")
-    return {row[0]: row for row in cur.fetchall()}
+    return found
 
 
 def update_item(row: tuple) -> dict:

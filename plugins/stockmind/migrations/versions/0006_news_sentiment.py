@@ -3,8 +3,9 @@
 
 An article is stored once however many sources and runs deliver it: its key is the
 hash of its canonical URL, and its content hash (normalised title, publisher and UTC
-day of publication) is unique too, so the same story under another URL is the same row. The symbols an article
-is about are a link table (a second source may add a symbol to a stored article).
+day of publication) is unique too, so the same story under another URL is the same
+row. The symbols an article is about are a link table (a second source may add a
+symbol to a stored article).
 
 A score is keyed on (article, scorer, model): rescoring with the same model replaces
 its row, a new model version adds one beside it; the marts use each article's latest.
