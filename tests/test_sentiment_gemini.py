@@ -417,3 +417,17 @@ def test_scored_refuses_bad_values() -> None:
         Scored("bullish", 0.1, "gemini", "m")
     with pytest.raises(ValueError):
         Scored("positive", 1.5, "gemini", "m")
+
+
+def test_a_timeout_falls_back_to_the_real_local_model(gemini: FakeGemini) -> None:
+    """The news DAG's pairing, with our real local model (the shipped artifact) behind a
+    Gemini that times out on the first batch and answers the second."""
+    from stockmind_ml.sentiment.tasks import LocalScorer
+
+    gemini.script = [lambda articles: (*good(articles)[:2], 2.0)]
+    texts = [*NEWS, "Globex recalls its flagship product"]
+    scored, used = score_with_fallback(texts, scorer(gemini, batch_size=2), LocalScorer(None))
+    assert used == {"local": 2, "gemini": 2}
+    assert [s.scorer for s in scored] == ["local", "local", "gemini", "gemini"]
+    assert scored[0].label == "positive" and scored[0].model.startswith("stockmind-sentiment/")
+    assert scored[3].label == "negative" and scored[3].analysis
