@@ -67,7 +67,9 @@ def test_the_dag_ingests_scores_and_aggregates_idempotently(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # the shipped artifact
     end = one_article_interval()
-    expected = SampleNewsProvider().fetch(SYMBOLS, end.subtract(minutes=30), end).articles
+    # the run's interval and the 48-hour lookback behind it (late listings, outages)
+    since = end.subtract(minutes=30, hours=48)
+    expected = SampleNewsProvider().fetch(SYMBOLS, since, end).articles
     assert expected, "the chosen interval has sample news"
     dag = DagBag(dag_folder=str(ROOT / "dags")).dags["ingest_news"]
     first = dag.test(logical_date=end)
@@ -90,6 +92,74 @@ def test_the_dag_ingests_scores_and_aggregates_idempotently(
     conn.close()
     assert rows and all(total == n for _, n, total in rows)
     assert sum(n for _, n, _ in rows) == len(expected)
+
+
+def test_the_7_day_window_and_the_latest_score(news_db):
+    """Hand-placed scores over nine days: each day's window is that day and the 6 before
+    (day 8 drops out), quiet days keep the week, and an article's latest score (a
+    rescoring, a newer model) is the one that counts."""
+    day = dt.date(2025, 5, 20)
+    placed = {-8: ("positive", 0.8), -7: ("negative", -0.6), -1: ("neutral", 0.0),
+              0: ("positive", 0.4)}  # fmt: skip
+    with psycopg2.connect(news_db) as conn, conn.cursor() as cur:
+        for offset, (label, score) in placed.items():
+            article = f"win{offset}"
+            published = dt.datetime.combine(day + dt.timedelta(days=offset), dt.time(15), dt.UTC)
+            cur.execute(
+                "insert into raw.news_articles (article_id, canonical_url, url, content_hash,"
+                " title, source, published_at) values (%s, %s, %s, %s, %s, 'sample', %s)",
+                (article, f"https://x.invalid/{article}", f"https://x.invalid/{article}",
+                 article, f"WIN story {offset}", published),
+            )  # fmt: skip
+            cur.execute("insert into raw.news_article_symbols values (%s, 'WIN')", (article,))
+            cur.execute(
+                "insert into ml.sentiment_scores (article_id, scorer, model, label, score,"
+                " scored_at) values (%s, 'local', 'm/1', %s, %s, now() - interval '1 hour')",
+                (article, label, score),
+            )
+        # a newer score for day 0's article: it replaces the old one in the marts
+        cur.execute(
+            "insert into ml.sentiment_scores (article_id, scorer, model, label, score)"
+            " values ('win0', 'gemini', 'g', 'negative', -0.9)"
+        )
+        cur.execute(
+            "select sentiment_date, articles_day, articles_7d, positive_7d, neutral_7d,"
+            " negative_7d, round(average_score_7d::numeric, 4)::float8, overall_label"
+            " from marts.fct_sentiment_daily where symbol = 'WIN' and sentiment_date <= %s"
+            " order by sentiment_date",
+            (day,),
+        )
+        rows = {(r[0] - day).days: r[1:] for r in cur.fetchall()}
+        cur.execute("select sentiment_label, scorer from marts.fct_news_articles"
+                    " where article_id = 'win0'")  # fmt: skip
+        assert cur.fetchone() == ("negative", "gemini")
+    conn.close()
+    assert sorted(rows) == list(range(-8, 1))  # every day from the first, quiet ones too
+    assert rows[-8] == (1, 1, 1, 0, 0, 0.8, "bullish")
+    assert rows[-2] == (0, 2, 1, 0, 1, 0.1, "neutral")  # days -8 .. -2
+    assert rows[-1] == (1, 2, 0, 1, 1, -0.3, "bearish")  # day -8 has dropped out
+    assert rows[0] == (1, 2, 0, 1, 1, -0.45, "bearish")  # -7 out; day 0 as rescored
+
+
+def test_rescoring_replaces_a_models_score(news_db):
+    from stockmind_ml.sentiment.tasks import score_news
+
+    with psycopg2.connect(news_db) as conn, conn.cursor() as cur:
+        cur.execute("select article_id from raw.news_articles order by article_id limit 3")
+        ids = [r[0] for r in cur.fetchall()]
+    conn.close()
+    first = score_news(news_db, mode="local", article_ids=ids)
+    again = score_news(news_db, mode="local", article_ids=ids)
+    assert first["stored"] == again["stored"] == 3
+    with psycopg2.connect(news_db) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*), count(distinct (article_id, scorer, model))"
+            " from ml.sentiment_scores where article_id = any(%s) and scorer = 'local'",
+            (ids,),
+        )
+        total, distinct = cur.fetchone()
+    conn.close()
+    assert total == distinct and distinct >= 3
 
 
 def test_the_local_model_reads_the_sample_wire_as_written(news_db):
@@ -121,7 +191,9 @@ def test_a_websocket_subscriber_receives_sentiment_updates(news_db):
             assert json.loads(ws.receive(timeout=10))["type"] == "subscribed"
             since = dt.datetime.combine(DAY - dt.timedelta(days=3), dt.time(), dt.UTC)
             until = dt.datetime.combine(DAY, dt.time(23, 59), dt.UTC)
-            ingest_news_batch(["KO"], since, until, sources=["sample"], dsn=news_db)
+            ingest_news_batch(
+                ["KO"], since, until, sources=["sample"], dsn=news_db, lookback=dt.timedelta()
+            )
             result = score_news(news_db, mode="local")
             assert result["stored"] > 0 and "KO" in result["symbols"]
             while (message := json.loads(ws.receive(timeout=15)))["type"] != "sentiment_update":

@@ -74,6 +74,9 @@ class Settings:
     #: STOCKMIND_SENTIMENT_SCORER — auto (Gemini when a key is set, the local model for the
     #: rest) | gemini | local.
     sentiment_scorer: str = "auto"
+    #: STOCKMIND_NEWS_LOOKBACK_HOURS — each news run also reads this far behind its interval
+    #: (late listings, outages); stories are stored once, so the overlap costs nothing.
+    news_lookback_hours: int = 48
 
     @property
     def pg_dir(self) -> Path:
@@ -152,6 +155,7 @@ def get_settings() -> Settings:
         market_hours=(_env("STOCKMIND_MARKET_HOURS") or "").lower() or None,
         news_source=_env("STOCKMIND_NEWS_SOURCE"),
         sentiment_scorer=_sentiment_scorer(),
+        news_lookback_hours=_env_int("STOCKMIND_NEWS_LOOKBACK_HOURS", 48),
     )
 
 

@@ -65,7 +65,7 @@ def news(args, symbol):
     symbol = symbol_or_404(symbol)
     page, size = args["page"], args["page_size"]
     rows, total = q.news_page(db(), symbol, args.get("sentiment"), page, size)
-    if total == 0 and args.get("sentiment") is None:
+    if total == 0 and (args.get("sentiment") is None or not market.symbol_exists(db(), symbol)):
         known_symbol(symbol, "news")
     pagination = {"page": page, "page_size": size, "total": total,
                   "total_pages": math.ceil(total / size)}  # fmt: skip

@@ -10,10 +10,11 @@ Identity (the keys of ``raw.news_articles``):
   removed, the remaining parameters sorted, a trailing slash stripped. The path keeps
   its case (paths are case-sensitive on most servers).
 * ``article_id`` — sha256 hex of the canonical URL.
-* ``content_hash`` — sha256 hex of ``title|publisher``, each NFKC-normalised, lowercased,
-  with punctuation and symbols turned into spaces and whitespace collapsed: the same
-  headline from the same publisher under another URL (syndication, AMP, redirects) is
-  the same story.
+* ``content_hash`` — sha256 hex of ``title|publisher|day`` (title and publisher each
+  NFKC-normalised, lowercased, with punctuation and symbols turned into spaces and
+  whitespace collapsed; the UTC day of publication): the same headline from the same
+  publisher on the same day under another URL (syndication, AMP, redirects) is the same
+  story, while a recurring headline on another day is not.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def _insert_articles(cur, good: list[NormalArticle], now: dt.datetime, run_id: s
     rows = [
         (a.article_id, a.canonical_url, a.url, a.content_hash, a.title, a.summary, a.publisher,
          a.source, a.published_at, now, run_id)
-        for a in good
+        for a in sorted(good, key=lambda a: a.article_id)  # one lock order: no deadlocks
     ]  # fmt: skip
     returned = execute_values(cur, INSERT_ARTICLES, rows, fetch=True, page_size=500)
     return {row[0] for row in returned}

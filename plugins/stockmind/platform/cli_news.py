@@ -62,7 +62,7 @@ def cmd_news(args, settings: Settings) -> int:
     symbols = [s.upper() for s in args.symbols] if args.symbols else resolve_universe(
         settings.effective_universe()
     )  # fmt: skip
-    report = ingest_news_batch(symbols, since, until, sources=args.source)
+    report = ingest_news_batch(symbols, since, until, sources=args.source, lookback=dt.timedelta())
     print(json.dumps(report, default=str))
     return 0
 
@@ -70,8 +70,8 @@ def cmd_news(args, settings: Settings) -> int:
 def cmd_sentiment(args, settings: Settings) -> int:
     from stockmind.platform.environment import airflow_env
 
-    if args.action != "classify" or args.scorer != "local":  # the registry may hold a model
-        os.environ.setdefault("MLFLOW_TRACKING_URI", airflow_env(settings)["MLFLOW_TRACKING_URI"])
+    # the registry's champion, as the DAG (the shipped artifact when MLflow is not up)
+    os.environ.setdefault("MLFLOW_TRACKING_URI", airflow_env(settings)["MLFLOW_TRACKING_URI"])
     if args.action == "classify":
         from stockmind_ml.sentiment.tasks import classify_lines
 

@@ -74,8 +74,9 @@ def first_news(
         symbols = resolve_universe(settings.effective_universe())
         sources = settings.news_sources()
         report = ingest_news_batch(
-            symbols, until - dt.timedelta(days=HISTORY_DAYS), until, sources=sources, dsn=dsn
-        )
+            symbols, until - dt.timedelta(days=HISTORY_DAYS), until, sources=sources, dsn=dsn,
+            lookback=dt.timedelta(),
+        )  # fmt: skip
         loaded = (
             f"{report['inserted']} articles from {'+'.join(sources)} "
             f"({HISTORY_DAYS} days, {report['rejected']} quarantined); "

@@ -210,6 +210,8 @@ class GeminiScorer:
             except (pydantic.ValidationError, ValueError) as exc:
                 # the SDK could not read the reply at all (not JSON, not the API's shape)
                 reason, retry, detail = "malformed", False, type(exc).__name__
+            except Exception as exc:  # anything else: the local model scores the batch
+                reason, retry, detail = "unexpected", False, type(exc).__name__
             self.failures[reason] += 1
             retry = retry and attempt + 1 < attempts
             logger.warning(

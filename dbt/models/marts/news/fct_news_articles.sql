@@ -11,10 +11,6 @@ article_symbols as (
     select * from {{ source('raw', 'news_article_symbols') }}
 ),
 
-scores as (
-    {{ latest_article_scores() }}
-),
-
 final as (
     select
         s.symbol,
@@ -33,7 +29,7 @@ final as (
         sc.scored_at
     from article_symbols as s
     inner join articles as a on a.article_id = s.article_id
-    left join scores as sc on sc.article_id = a.article_id
+    left join lateral ({{ latest_article_score('a.article_id') }}) as sc on true
 )
 
 select * from final

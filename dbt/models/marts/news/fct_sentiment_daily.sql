@@ -2,10 +2,13 @@
 
 -- Per symbol and day (New York date of publication): the articles of the trailing 7 days
 -- (that day and the 6 before), their counts by label, the average score and the overall
--- label. Every calendar day from a symbol's first scored article to the newest news day
--- has a row while its 7-day window holds an article, so a quiet day still shows the week.
--- A view on the sources (see fct_news_articles): new scores count at once.
-with articles as (
+-- label. Every calendar day from a symbol's first scored article while its 7-day window
+-- holds an article (up to the newest news day), so a quiet day still shows the week and
+-- a symbol whose news stopped keeps its last window, dated.
+-- A view on the sources (see fct_news_articles): new scores count at once. Written so
+-- that a query about some symbols reads those symbols' rows only (the filter reaches
+-- every CTE: none is materialized, the calendar's end is one index probe).
+with articles as not materialized (
     select * from {{ source('raw', 'news_articles') }}
 ),
 
@@ -13,11 +16,7 @@ article_symbols as (
     select * from {{ source('raw', 'news_article_symbols') }}
 ),
 
-scores as (
-    {{ latest_article_scores() }}
-),
-
-scored as (
+scored as not materialized (
     select
         s.symbol,
         (a.published_at at time zone '{{ var("news_day_timezone") }}')::date as news_day,
@@ -25,10 +24,10 @@ scored as (
         sc.score
     from article_symbols as s
     inner join articles as a on a.article_id = s.article_id
-    inner join scores as sc on sc.article_id = a.article_id
+    cross join lateral ({{ latest_article_score('a.article_id') }}) as sc
 ),
 
-daily as (
+daily as not materialized (
     select
         symbol,
         news_day,
@@ -41,13 +40,24 @@ daily as (
     group by symbol, news_day
 ),
 
+newest as (
+    select (max(published_at) at time zone '{{ var("news_day_timezone") }}')::date as news_day
+    from articles
+),
+
 calendar as (
     select
         b.symbol,
         d.day::date as sentiment_date
-    from (select symbol, min(news_day) as first_day from daily group by symbol) as b
-    cross join (select max(news_day) as last_day from daily) as l
-    cross join lateral generate_series(b.first_day, l.last_day, interval '1 day') as d (day)
+    from (
+        select symbol, min(news_day) as first_day, max(news_day) as last_day
+        from daily
+        group by symbol
+    ) as b
+    cross join newest as n
+    cross join lateral generate_series(
+        b.first_day, least(b.last_day + 6, greatest(n.news_day, b.last_day)), interval '1 day'
+    ) as d (day)
 ),
 
 rolling as (
