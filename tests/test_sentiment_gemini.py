@@ -1,4 +1,5 @@
-"""GeminiScorer against a local stand-in for Gemini's REST API, and the fallback combinator.
+"""GeminiScorer against a local stand-in for Gemini's REST API, with our real local model
+as the fallback (the combinator's own tests: test_sentiment_fallback.py).
 
 The stand-in is a real HTTP server speaking ``POST /v1beta/models/{model}:generateContent``
 with the shapes Google returns (candidates/usageMetadata on success, ``{"error": …}``
@@ -10,173 +11,33 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from stockmind.sentiment import LABELS, Scored, score_with_fallback
+from fake_gemini import (
+    KEY,
+    MODEL_PATH,
+    NEWS,
+    RATE_LIMITED,
+    UNAVAILABLE,
+    FakeGemini,
+    error,
+    good,
+    items_reply,
+    running_fake_gemini,
+    scorer,
+    text_reply,
+)
+from stockmind.sentiment import Scored, score_with_fallback
 from stockmind.sentiment.gemini import GeminiScorer, GeminiUnavailable
-
-KEY = "AIzaSy-test-SECRET-key-0123456789"
-MODEL_PATH = "/v1beta/models/gemini-2.5-flash:generateContent"
-#: the one route the stand-in serves, as Gemini's REST API names it
-ENDPOINT = re.compile(r"/v1beta/models/[\w.-]+:generateContent")
-
-#: a reply: (HTTP status, body — a dict sent as JSON, or the model's raw text, seconds to wait)
-Reply = tuple[int, Any, float]
-Responder = Callable[[list[dict]], Reply]
-
-
-def judge(text: str) -> tuple[str, float]:
-    """The stand-in model: a keyword rule is enough to tell the answers apart."""
-    lowered = text.lower()
-    if "beats" in lowered or "record" in lowered:
-        return "positive", 0.8
-    if "misses" in lowered or "recall" in lowered:
-        return "negative", -0.7
-    return "neutral", 0.0
-
-
-def answer(articles: list[dict]) -> list[dict]:
-    return [
-        {
-            "id": a["id"],
-            "sentiment": judge(a["text"])[0],
-            "score": judge(a["text"])[1],
-            "analysis": f"Article {a['id']} read for shareholders.",
-        }
-        for a in articles
-    ]
-
-
-def candidate(text: str) -> dict:
-    """Gemini's success shape, with the model's JSON as one text part."""
-    return {
-        "candidates": [
-            {
-                "content": {"parts": [{"text": text}], "role": "model"},
-                "finishReason": "STOP",
-                "index": 0,
-            }
-        ],
-        "usageMetadata": {
-            "promptTokenCount": 120,
-            "candidatesTokenCount": 60,
-            "totalTokenCount": 180,
-        },
-        "modelVersion": "gemini-2.5-flash",
-    }
-
-
-def good(articles: list[dict]) -> Reply:
-    return 200, candidate(json.dumps(answer(articles))), 0.0
-
-
-def text_reply(text: str) -> Responder:
-    return lambda articles: (200, candidate(text), 0.0)
-
-
-def items_reply(items: list[dict]) -> Responder:
-    return lambda articles: (200, candidate(json.dumps(items)), 0.0)
-
-
-def error(code: int, status: str, message: str) -> Responder:
-    return lambda articles: (
-        code,
-        {"error": {"code": code, "message": message, "status": status}},
-        0.0,
-    )
-
-
-RATE_LIMITED = error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
-UNAVAILABLE = error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-
-
-@dataclass
-class FakeGemini:
-    url: str
-    #: replies in order; once used up, every request gets ``good``
-    script: list[Responder] = field(default_factory=list)
-    requests: list[dict] = field(default_factory=list)
-
-    def articles(self, n: int) -> list[dict]:
-        return self.requests[n]["articles"]
+from stockmind_ml.sentiment.tasks import LocalScorer
 
 
 @pytest.fixture
 def gemini() -> Iterator[FakeGemini]:
-    fake = FakeGemini(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            articles = json.loads(body["contents"][0]["parts"][0]["text"])
-            fake.requests.append(
-                {
-                    "path": self.path,
-                    "headers": dict(self.headers),
-                    "body": body,
-                    "articles": articles,
-                }
-            )
-            if not ENDPOINT.fullmatch(self.path):
-                status, payload, delay = error(404, "NOT_FOUND", "Not found.")(articles)
-            else:
-                status, payload, delay = (fake.script.pop(0) if fake.script else good)(articles)
-            time.sleep(delay)
-            data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up (timeout test)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield fake
-    server.shutdown()
-    server.server_close()
-
-
-def scorer(fake: FakeGemini, **kwargs: Any) -> GeminiScorer:
-    options = {"api_key": KEY, "base_url": fake.url, "timeout_s": 0.5, "backoff_s": 0.01}
-    return GeminiScorer(**(options | kwargs))
-
-
-class LocalStandIn:
-    """A stand-in for the local model, for the combinator's tests only: always answers."""
-
-    name = "local"
-    model = "stand-in"
-
-    def __init__(self, answers: bool = True) -> None:
-        self.asked: list[list[str]] = []
-        self.answers = answers
-
-    def classify(self, texts: list[str]) -> list[Scored | None]:
-        self.asked.append(list(texts))
-        return [Scored(*judge(t), self.name, self.model) if self.answers else None for t in texts]
-
-
-NEWS = [
-    "Acme beats earnings estimates and raises guidance",
-    "Globex misses revenue forecast as demand slows",
-    "Initech holds its annual meeting on Tuesday",
-]
+    with running_fake_gemini() as fake:
+        yield fake
 
 
 def test_good_batch_is_scored_with_labels_scores_and_analysis(gemini: FakeGemini) -> None:
@@ -212,13 +73,12 @@ def test_malformed_json_leaves_the_batch_to_the_fallback(gemini: FakeGemini) -> 
     texts = [*NEWS, "Hooli recall of phones widens"]
     assert [r is None for r in s.classify(texts)] == [False, False, True, True]
     assert s.failures["malformed"] == 1
-    local = LocalStandIn()
     gemini.script = [good, text_reply("not json at all")]
+    local = LocalScorer(None)  # our real local model (the shipped artifact)
     scores, counts = score_with_fallback(texts, scorer(gemini, batch_size=2), local)
     assert counts == {"gemini": 2, "local": 2}
-    assert local.asked == [texts[2:]]
     assert [x.scorer for x in scores] == ["gemini", "gemini", "local", "local"]
-    assert scores[3].label == "negative"
+    assert scores[2].label == "neutral" and scores[2].model == local.model
 
 
 def test_reply_that_is_not_an_array_is_malformed(gemini: FakeGemini) -> None:
@@ -380,50 +240,9 @@ def test_the_key_never_leaks(gemini: FakeGemini, caplog: pytest.LogCaptureFixtur
     assert KEY not in str(caught.value)
 
 
-def test_fallback_fills_exactly_the_gaps() -> None:
-    class Partial:
-        name, model = "gemini", "gemini-2.5-flash"
-
-        def classify(self, texts: list[str]) -> list[Scored | None]:
-            return [
-                Scored("positive", 0.5, self.name, self.model) if i % 2 == 0 else None
-                for i in range(len(texts))
-            ]
-
-    local = LocalStandIn()
-    texts = [*NEWS, "Hooli recall"]
-    scores, counts = score_with_fallback(texts, Partial(), local)
-    assert counts == {"gemini": 2, "local": 2}
-    assert local.asked == [[texts[1], texts[3]]]
-    assert [s.scorer for s in scores] == ["gemini", "local", "gemini", "local"]
-    assert all(s.label in LABELS for s in scores)
-
-
-def test_without_a_primary_everything_goes_to_the_fallback() -> None:
-    local = LocalStandIn()
-    scores, counts = score_with_fallback(NEWS, None, local)
-    assert counts == {"local": 3} and local.asked == [NEWS]
-    assert [s.label for s in scores] == ["positive", "negative", "neutral"]
-    assert score_with_fallback([], None, local) == ([], {})
-
-
-def test_fallback_must_always_answer() -> None:
-    with pytest.raises(ValueError, match="local"):
-        score_with_fallback(NEWS, None, LocalStandIn(answers=False))
-
-
-def test_scored_refuses_bad_values() -> None:
-    with pytest.raises(ValueError):
-        Scored("bullish", 0.1, "gemini", "m")
-    with pytest.raises(ValueError):
-        Scored("positive", 1.5, "gemini", "m")
-
-
 def test_a_timeout_falls_back_to_the_real_local_model(gemini: FakeGemini) -> None:
     """The news DAG's pairing, with our real local model (the shipped artifact) behind a
     Gemini that times out on the first batch and answers the second."""
-    from stockmind_ml.sentiment.tasks import LocalScorer
-
     gemini.script = [lambda articles: (*good(articles)[:2], 2.0)]
     texts = [*NEWS, "Globex recalls its flagship product"]
     scored, used = score_with_fallback(texts, scorer(gemini, batch_size=2), LocalScorer(None))
