@@ -5,6 +5,7 @@ champion's (higher is better) — measured on the validation split, never in tra
 
 from __future__ import annotations
 
+from stockmind_ml import registry as forecaster_registry
 from stockmind_ml.sentiment.config import MODEL_NAME
 
 GATE_METRIC = "validation_{model}_macro_f1"
@@ -34,11 +35,5 @@ def promotion_decision(
 
 
 def alias_version(client, alias: str, name: str = MODEL_NAME) -> int | None:
-    """The version holding ``alias`` (None: no such alias or model yet). Asked by alias:
-    over REST ``search_model_versions`` returns versions without their aliases."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return int(client.get_model_version_by_alias(name, alias).version)
-    except MlflowException:
-        return None
+    """The version holding ``alias`` (None: none yet); the forecaster's lookup, by name."""
+    return forecaster_registry.alias_version(client, alias, name)
