@@ -224,7 +224,7 @@ StockMind is up ({r["seconds"]} s).
   REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
   Live quotes   {r["ws_url"]}   ({QUOTES_DAG} every minute, {hours})
   Rate limits   {r["limits"]}   (one budget per caller across the API's workers)
-  MLflow        {r["mlflow_url"]}   (runs, the registry: stockmind-forecaster)
+  MLflow        {r["mlflow_url"]}   (runs, the registry: stockmind-forecaster, stockmind-sentiment)
   Forecaster    {r["forecast"]}
   Model server  {r["serving"]}
   News          {r["news"]}
