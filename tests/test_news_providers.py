@@ -256,3 +256,15 @@ def test_newsapi_without_a_key_requests_nothing(newsapi, monkeypatch):
     server = newsapi({})
     result = NewsApiProvider(base_url=server.url).fetch(["AAPL"], SINCE, UNTIL)
     assert result.errors == {"AAPL": "NEWS_API_KEY is not set"} and server.requests == []
+
+
+def test_newsapi_spends_at_most_its_request_budget_and_rotates(newsapi):
+    symbols = [f"S{i}" for i in range(5)]
+    server = newsapi({s: ok() for s in symbols})
+    provider = NewsApiProvider(api_key=KEY, base_url=server.url, max_requests=2, names={})
+    first = provider.fetch(symbols, SINCE, UNTIL)
+    later = provider.fetch(symbols, SINCE, UNTIL + dt.timedelta(minutes=30))
+    assert len(server.requests) == 4  # two a run
+    waiting = [s for s in symbols if s in first.transient]
+    assert len(waiting) == 3 and all("budget of 2" in first.errors[s] for s in waiting)
+    assert set(symbols) - first.transient != set(symbols) - later.transient  # turns rotate

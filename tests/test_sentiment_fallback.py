@@ -61,3 +61,13 @@ def test_scored_refuses_bad_values():
         Scored("bullish", 0.1, "gemini", "m")
     with pytest.raises(ValueError):
         Scored("positive", 1.5, "gemini", "m")
+
+
+def test_the_fallback_can_read_other_texts_of_the_same_items(local):
+    """Gemini reads headline and summary; the local model the headline alone."""
+    full = [f"{t}\nA longer summary of the story." for t in NEWS]
+    scores, counts = score_with_fallback(full, None, local, fallback_texts=NEWS)
+    assert counts == {"local": 3}
+    assert [s.label for s in scores] == ["positive", "negative", "neutral"]
+    with pytest.raises(ValueError, match="one text per text"):
+        score_with_fallback(full, None, local, fallback_texts=NEWS[:2])

@@ -65,8 +65,12 @@ def score_news(
     if not todo:
         return {"stored": 0, "by_scorer": {}, "announced": 0, "symbols": []}
     primary, fallback = scorers(mode, api_key)
-    scored, used = score_with_fallback([title for _, title in todo], primary, fallback)
-    pairs = [(article_id, s) for (article_id, _), s in zip(todo, scored, strict=True)]
+    titles = [title for _, title, _ in todo]
+    # Gemini reads the headline and its summary; the local model the headline it was
+    # trained on (headlines and tweets)
+    full = [f"{title}\n{summary}" if summary else title for _, title, summary in todo]
+    scored, used = score_with_fallback(full, primary, fallback, fallback_texts=titles)
+    pairs = [(article_id, s) for (article_id, _, _), s in zip(todo, scored, strict=True)]
     result = store_scores(dsn, pairs)
     if primary is not None:
         result["gemini"] = {"requests": primary.requests_made, "failures": dict(primary.failures)}

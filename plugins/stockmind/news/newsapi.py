@@ -71,6 +71,7 @@ class NewsApiProvider:
         timeout_s: float = 10,
         page_size: int = 50,
         names: Mapping[str, str] | None = None,
+        max_requests: int | None = None,
     ):
         self._api_key = api_key if api_key is not None else os.environ.get("NEWS_API_KEY")
         self.base_url = base_url.rstrip("/")
@@ -78,6 +79,10 @@ class NewsApiProvider:
         self.page_size = page_size
         self._names = dict(names) if names is not None else None
         self._session = requests.Session()
+        #: requests per fetch (NEWS_API_MAX_REQUESTS, default 10): NewsAPI's plans count
+        #: requests a day (100 on the developer plan), and a run every 30 minutes asks once
+        #: per symbol; the symbols beyond it wait for a later run (the lookback covers them)
+        self.max_requests = max_requests or int(os.environ.get("NEWS_API_MAX_REQUESTS", "10"))
 
     def __repr__(self) -> str:  # never the key
         return f"NewsApiProvider(base_url={self.base_url!r}, page_size={self.page_size})"
@@ -153,6 +158,13 @@ class NewsApiProvider:
         if not self._api_key:
             result.errors = dict.fromkeys(pending, "NEWS_API_KEY is not set")
             return result
+        if len(pending) > self.max_requests:  # rotate by half hour: every symbol gets turns
+            start = int(to_utc(until).timestamp()) // 1800 % len(pending)
+            pending = pending[start:] + pending[:start]
+            for symbol in pending[self.max_requests :]:
+                result.errors[symbol] = f"not requested: budget of {self.max_requests} spent"
+                result.transient.add(symbol)
+            pending = pending[: self.max_requests]
         for index, symbol in enumerate(pending):
             try:
                 body = self._get(symbol, since, until)

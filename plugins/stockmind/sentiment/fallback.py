@@ -8,7 +8,10 @@ from stockmind.sentiment.base import Scored, Scorer
 
 
 def score_with_fallback(
-    texts: list[str], primary: Scorer | None, fallback: Scorer
+    texts: list[str],
+    primary: Scorer | None,
+    fallback: Scorer,
+    fallback_texts: list[str] | None = None,
 ) -> tuple[list[Scored], dict[str, int]]:
     """Scores in text order, and how many texts each scorer (by ``name``) scored.
 
@@ -19,6 +22,11 @@ def score_with_fallback(
     bug there and raises ``ValueError`` rather than leaving a gap in the warehouse.
     """
     texts = list(texts)
+    # the fallback may read other texts of the same items (the local model: the headline
+    # it was trained on; Gemini: headline and summary)
+    second = list(fallback_texts) if fallback_texts is not None else texts
+    if len(second) != len(texts):
+        raise ValueError("fallback_texts must have one text per text")
     scores: list[Scored | None] = [None] * len(texts)
     if primary is not None and texts:
         answered = primary.classify(texts)
@@ -26,7 +34,7 @@ def score_with_fallback(
         scores = list(answered)
     missing = [i for i, scored in enumerate(scores) if scored is None]
     if missing:
-        answered = fallback.classify([texts[i] for i in missing])
+        answered = fallback.classify([second[i] for i in missing])
         _check_length(fallback, answered, len(missing))
         for i, scored in zip(missing, answered, strict=True):
             if scored is None:

@@ -32,21 +32,22 @@ order by symbol, sentiment_date desc
 
 def unscored_articles(
     dsn: str | None, limit: int = 2000, article_ids: Sequence[str] | None = None
-) -> list[tuple[str, str]]:
-    """(article_id, title) of articles without any score, newest first — or of the given
-    ids whatever their scores (an explicit rescoring)."""
+) -> list[tuple[str, str, str | None]]:
+    """(article_id, title, summary) of articles without any score, newest first — or of
+    the given ids whatever their scores (an explicit rescoring)."""
     conn = connect(dsn)
     try:
         with conn.cursor() as cur:
             if article_ids is not None:
                 cur.execute(
-                    "select article_id, title from raw.news_articles where article_id = any(%s)"
+                    "select article_id, title, summary from raw.news_articles"
+                    " where article_id = any(%s)"
                     " order by published_at desc",
                     (list(article_ids),),
                 )
             else:
                 cur.execute(
-                    "select a.article_id, a.title from raw.news_articles a"
+                    "select a.article_id, a.title, a.summary from raw.news_articles a"
                     " where not exists (select 1 from ml.sentiment_scores s"
                     "                   where s.article_id = a.article_id)"
                     " order by a.published_at desc limit %s",
