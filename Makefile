@@ -5,7 +5,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install up down status test test-fast lint format lock bench clean
+.PHONY: help install up down status test test-fast lint format lock bench screenshots clean
 
 help:
 	@echo "make up        install everything, start PostgreSQL + Airflow, load prices"
@@ -15,10 +15,11 @@ help:
 	@echo "make lint      ruff lint + format check;  make format  to fix"
 	@echo "make bench     ingestion benchmark on the shared data (docs/benchmarks.md)"
 	@echo "make lock      re-resolve requirements.in into requirements.txt"
+	@echo "make screenshots  every web page of the running platform, checked in chromium, into docs/images"
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/install.sh
+$(STAMP): requirements.txt pyproject.toml package-lock.json scripts/install.sh
 	bash scripts/install.sh
 	@touch $(STAMP)
 
@@ -57,6 +58,9 @@ bench: install
 	$(BIN)/python bench/ws.py --write docs/benchmarks.md
 	$(BIN)/python bench/ml.py --write docs/benchmarks.md
 	$(BIN)/python bench/sentiment.py --write docs/benchmarks.md
+
+screenshots: install
+	$(BIN)/stockmind screenshots --out docs/images
 
 clean: down
 	rm -rf .local

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install everything StockMind needs on Debian/Ubuntu: PostgreSQL server binaries (apt,
 # when missing and no DATABASE_URL is given), redis-server (apt, when missing and no
-# API_RATE_LIMIT_STORAGE is given), a virtual environment in .venv with the pinned lock
-# (requirements.txt) installed by uv, and the project itself (editable).
+# API_RATE_LIMIT_STORAGE is given), Node.js/npm and Debian's chromium (apt, when missing;
+# STOCKMIND_BROWSER=none skips the browser), a virtual environment in .venv with the
+# pinned lock (requirements.txt) installed by uv, the project itself (editable), and the
+# page's assets from package-lock.json (npm ci, into node_modules/).
 # Safe to run again: a second run checks, finds everything in place and changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,15 @@ if [ -z "${API_RATE_LIMIT_STORAGE:-}" ] && ! command -v redis-server >/dev/null 
   apt_install redis-server
 fi
 
+# Node.js for the page's chart library (npm, pinned by package-lock.json; no CDN, no build)
+if ! command -v npm >/dev/null 2>&1; then
+  apt_install nodejs npm
+fi
+# A real browser for the page tests and the README's screenshots (Debian's, no download)
+if [ "${STOCKMIND_BROWSER:-chromium}" = chromium ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+
 # 2. Python virtual environment
 if ! "$PYTHON" -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13)' 2>/dev/null; then
   echo "Python 3.11 or 3.12 is required (found: $("$PYTHON" --version 2>&1))" >&2
@@ -54,4 +65,6 @@ log "syncing .venv with requirements.txt"
 .venv/bin/uv pip sync --quiet --python .venv/bin/python --compile-bytecode requirements.txt
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 .venv/bin/python -m pip check >/dev/null || .venv/bin/python -m pip check
+log "npm ci (the page's assets: lightweight-charts)"
+npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 log "done: $(.venv/bin/python --version), $(.venv/bin/airflow version 2>/dev/null | tail -n1 | sed 's/^/airflow /')"

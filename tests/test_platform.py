@@ -18,7 +18,9 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from conftest import ROOT
 from simple_websocket import Client
+from stockmind.platform.browser_tour import run_tour
 from stockmind.platform.sample_history import years_before
 from stockmind.trading_calendar import trading_days
 from test_offline_pages import external_loads, loaded_urls
@@ -81,6 +83,7 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
             (docs_url + "/index.html", "dbt"),
             (airflow_url + "/", "Airflow"),
             (api_url + "/docs", "swagger"),
+            (api_url.removesuffix("api"), "StockMind"),  # the market page
         ):
             with urllib.request.urlopen(page_url, timeout=10) as resp:
                 page = resp.read().decode()
@@ -154,6 +157,29 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         ws.close()
 
         dsn = stockmind("db", "url").stdout.strip()
+
+        # every web surface in a real browser (Debian's chromium), screenshots kept
+        first = up.stdout.split("StockMind is up")[1].splitlines()[1]
+        page_url = re.search(r"Market page +(\S+)", first).group(1)  # the first line
+
+        def publish_quote(symbol: str) -> float:  # a real poll cycle for this minute
+            at = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+            polled = stockmind("ingest", "quotes", "--symbols", symbol, "--at", at.isoformat())
+            assert polled.returncode == 0, polled.stderr[-2000:]
+            with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+                cur.execute(
+                    "select price from raw.quotes_minute where symbol = %s and ts = %s",
+                    (symbol, at),
+                )
+                (price,) = cur.fetchone()
+            conn.close()
+            return price
+
+        urls = {"page": page_url, "api": api_url, "airflow": airflow_url,
+                "mlflow": mlflow_url, "docs": docs_url}  # fmt: skip
+        tour = run_tour(urls, "admin", password, ROOT / ".local" / "screenshots", publish_quote)
+        assert {"page", "page-live", "swagger", "airflow-dags", "airflow-graph",
+                "mlflow-registry", "dbt-lineage"} <= set(tour.shots)  # fmt: skip
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select count(distinct symbol), count(*) from raw.prices_daily")
             symbols, rows = cur.fetchone()

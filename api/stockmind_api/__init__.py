@@ -30,6 +30,7 @@ from stockmind_api.ratelimit import init_ratelimit
 from stockmind_api.realtime.views import init_websocket
 from stockmind_api.schemas import ErrorSchema
 from stockmind_api.security import init_security
+from stockmind_api.web.views import init_web
 
 
 class EnvelopeApi(Api):
@@ -75,4 +76,5 @@ def create_app(config: Config | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     init_websocket(app)
+    init_web(app)
     return app

@@ -38,7 +38,8 @@ from stockmind_api.security import verified_caller
 log = logging.getLogger("stockmind_api.ratelimit")
 # monitors; scrapers; WebSocket handshakes (capped per address and user instead: a page
 # that reconnects must not spend its request budget)
-EXEMPT_ENDPOINTS = {"health.health", "metrics", "market_socket", "docs_assets"}
+EXEMPT_ENDPOINTS = {"health.health", "metrics", "market_socket", "docs_assets", "web.page",
+                    "web.asset", "web.charts", "web.notice"}  # fmt: skip
 _fallback = FixedWindowRateLimiter(MemoryStorage())  # when the shared storage is down
 
 

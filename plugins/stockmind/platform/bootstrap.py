@@ -187,6 +187,7 @@ def up(
         "transform_runs": transform,
         "docs_url": f"http://127.0.0.1:{airflow_ports(settings)['docs']}",
         "api_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/api",
+        "page_url": f"http://127.0.0.1:{airflow_ports(settings)['rest']}/",
         "ws_url": f"ws://127.0.0.1:{airflow_ports(settings)['rest']}/ws/market",
         "limits": redact(airflow_env(settings)["API_RATE_LIMIT_STORAGE"]),
         "mlflow_url": mlflow_url(settings),
@@ -213,6 +214,7 @@ def render(r: dict) -> str:
     hours = "around the clock" if r["polls_always"] else "in NYSE sessions"
     return f"""
 StockMind is up ({r["seconds"]} s).
+  Market page   {r["page_url"]}   (live chart, scanner, forecast, news)
   Airflow UI    {r["airflow_url"]}   user {r["user"]}   password {r["password"]}
   Warehouse     {r["warehouse"]}   (full DSN: .venv/bin/stockmind db url)
   Prices        {r["symbols"]} symbols, {r["rows"]} rows, {r["first"]} .. {r["last"]}

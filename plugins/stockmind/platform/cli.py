@@ -25,7 +25,7 @@ import json
 import os
 import sys
 
-from stockmind.platform import cli_news
+from stockmind.platform import cli_news, cli_pages
 from stockmind.settings import PRICE_SOURCES, Settings, get_settings
 
 
@@ -284,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     af = sub.add_parser("airflow", help="the Airflow CLI with the project's settings")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)
     cli_news.add_parsers(sub)
+    cli_pages.add_parsers(sub)
     return parser
 
 
@@ -293,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = get_settings()
         handlers = {"db": cmd_db, "ingest": cmd_ingest, "airflow": cmd_airflow, "dbt": cmd_dbt}
         handlers |= {"api": cmd_api, "users": cmd_users, "ml": cmd_ml} | cli_news.handlers()
+        handlers |= cli_pages.handlers()
         handler = handlers.get(args.command, cmd_platform)
         return handler(args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:

@@ -29,6 +29,7 @@ def _timestamp(text: str) -> dt.datetime:
 
 
 def add_parsers(sub) -> None:
+
     news = sub.add_parser("news", help="news ingestion (the code ingest_news runs)")
     news_sub = news.add_subparsers(dest="action", required=True)
     ingest = news_sub.add_parser("ingest", help="fetch, check and store news for a window")
