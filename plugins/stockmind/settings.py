@@ -74,6 +74,9 @@ class Settings:
     #: STOCKMIND_SENTIMENT_SCORER — auto (Gemini when a key is set, the local model for the
     #: rest) | gemini | local.
     sentiment_scorer: str = "auto"
+    #: STOCKMIND_BIND_HOST — the address every local service listens on (make up):
+    #: loopback by default; 0.0.0.0 exposes them (then the scheduler's log server runs too).
+    bind_host: str = "127.0.0.1"
     #: STOCKMIND_NEWS_LOOKBACK_HOURS — each news run also reads this far behind its interval
     #: (late listings, outages); stories are stored once, so the overlap costs nothing.
     news_lookback_hours: int = 48
@@ -96,6 +99,9 @@ class Settings:
         if mode not in ("always", "nyse"):
             raise ValueError(f"STOCKMIND_MARKET_HOURS must be nyse or always, not {mode!r}")
         return mode == "always"
+
+    def loopback_only(self) -> bool:
+        return self.bind_host in ("127.0.0.1", "localhost", "::1")
 
     def news_sources(self) -> list[str]:
         """The news sources ingest_news reads, in order (the first to deliver a story wins)."""
@@ -156,6 +162,7 @@ def get_settings() -> Settings:
         news_source=_env("STOCKMIND_NEWS_SOURCE"),
         sentiment_scorer=_sentiment_scorer(),
         news_lookback_hours=_env_int("STOCKMIND_NEWS_LOOKBACK_HOURS", 48),
+        bind_host=_env("STOCKMIND_BIND_HOST") or "127.0.0.1",
     )
 
 

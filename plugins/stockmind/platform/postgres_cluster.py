@@ -160,7 +160,8 @@ class LocalCluster:
             pwfile.unlink(missing_ok=True)
 
     def _write_conf(self, port: int) -> None:
-        conf = dict(SERVER_CONF, port=str(port), unix_socket_directories=f"'{self.run_dir}'")
+        conf = dict(SERVER_CONF, port=str(port), unix_socket_directories=f"'{self.run_dir}'",
+                    listen_addresses=f"'{self.settings.bind_host}'")  # fmt: skip
         body = "# managed by stockmind (platform/postgres_cluster.py); rewritten at every start\n"
         body += "".join(f"{key} = {value}\n" for key, value in conf.items())
         (self.data / "stockmind.conf").write_text(body)

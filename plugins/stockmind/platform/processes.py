@@ -46,7 +46,7 @@ def redis_command(settings: Settings) -> list[str]:
     home.mkdir(parents=True, exist_ok=True)
     conf = home / "redis.conf"
     conf.write_text(
-        f"port {airflow_ports(settings)['redis']}\nbind 127.0.0.1\nprotected-mode yes\n"
+        f"port {airflow_ports(settings)['redis']}\nbind {settings.bind_host}\nprotected-mode yes\n"
         f'requirepass {state_secret(home / "password")}\nsave ""\nappendonly no\n'
         f"dir {home}\ndaemonize no\n"
     )
@@ -78,16 +78,21 @@ def service_command(settings: Settings, name: str) -> list[str]:
         target = settings.root / "dbt" / "target"
         target.mkdir(parents=True, exist_ok=True)
         port = str(airflow_ports(settings)["docs"])
-        return [sys.executable, "-m", "http.server", port, "--bind", "127.0.0.1", "-d", str(target)]
+        host = settings.bind_host
+        return [sys.executable, "-m", "http.server", port, "--bind", host, "-d", str(target)]
     if name == "rest-api":
-        return api_command(f"127.0.0.1:{airflow_ports(settings)['rest']}")
+        return api_command(f"{settings.bind_host}:{airflow_ports(settings)['rest']}")
     if name == "redis":
         return redis_command(settings)
     if name == "mlflow":
         return mlflow_command(settings)
     if name == "model-server":
         alias = os.environ.get("STOCKMIND_SERVE_ALIAS", "champion")
-        return model_server_command(alias, airflow_ports(settings)["model"])
+        return model_server_command(alias, airflow_ports(settings)["model"], settings.bind_host)
+    if name == "scheduler" and settings.loopback_only():
+        # the log server binds every interface and has no host setting: with loopback only,
+        # the api-server reads the task logs from the shared log folder itself
+        return [airflow_bin(), name, "--skip-serve-logs"]
     return [airflow_bin(), name]
 
 
@@ -105,7 +110,7 @@ def mlflow_command(settings: Settings) -> list[str]:
         str(Path(sys.executable).parent / "mlflow"), "server",
         "--backend-store-uri", mlflow_store_uri(settings),
         "--artifacts-destination", str(artifacts),
-        "--host", "127.0.0.1", "--port", str(airflow_ports(settings)["mlflow"]),
+        "--host", settings.bind_host, "--port", str(airflow_ports(settings)["mlflow"]),
         "--workers", "1",
     ]  # fmt: skip
 
