@@ -1,7 +1,7 @@
 # Airflow image with the StockMind lock and packages.  The same requirements.txt, the same
 # migrations and the same npm lock as the local path (`make up`); only the services around
 # differ.
-FROM node:20-slim AS web
+FROM node:22-slim AS web
 WORKDIR /web
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund

@@ -42,7 +42,8 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 # A real browser for the page tests and the README's screenshots (Debian's, no download)
 if [ "${STOCKMIND_BROWSER:-chromium}" = chromium ] && [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium
+  # only the browser tests need it: where apt has no chromium (Ubuntu ships a snap), say so
+  (apt_install chromium) || echo "[install] no chromium from apt: the browser tests will fail" >&2
 fi
 
 # 2. Python virtual environment
@@ -65,6 +66,11 @@ log "syncing .venv with requirements.txt"
 .venv/bin/uv pip sync --quiet --python .venv/bin/python --compile-bytecode requirements.txt
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 .venv/bin/python -m pip check >/dev/null || .venv/bin/python -m pip check
-log "npm ci (the page's assets: lightweight-charts)"
-npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+# npm ci replaces node_modules: only when the lock changed (a second install changes nothing)
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.stockmind-lock 2>/dev/null)" != "$lock_sum" ]; then
+  log "npm ci (the page's assets: lightweight-charts)"
+  npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$lock_sum" > node_modules/.stockmind-lock
+fi
 log "done: $(.venv/bin/python --version), $(.venv/bin/airflow version 2>/dev/null | tail -n1 | sed 's/^/airflow /')"

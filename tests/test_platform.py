@@ -44,6 +44,27 @@ INDICATORS = [
 ]
 
 
+def listening() -> list[tuple[str, int]]:
+    """(address, port) of every listening TCP socket (/proc/net/tcp and tcp6)."""
+    import ipaddress
+
+    found = []
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A":  # LISTEN
+                continue
+            address, port = fields[1].split(":")
+            raw = bytes.fromhex(address)
+            # the kernel writes each 32-bit word in host (little-endian) order
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            ip = ipaddress.ip_address(raw)
+            if width == 32 and ip.ipv4_mapped:
+                ip = ip.ipv4_mapped
+            found.append((str(ip), int(port, 16)))
+    return found
+
+
 @pytest.mark.slow
 def test_up_loads_prices_through_airflow_and_down_stops_everything():
     tmp_path = Path(tempfile.mkdtemp(prefix="stockmind-up-"))
@@ -211,6 +232,16 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
                 "where period_start = (select max(period_start) from marts.fct_scanner_weekly)"
             )
             assert cur.fetchone() == (16, 16, 16)  # 20 prior weeks: only with the history
+
+        # every local service listens on loopback only (STOCKMIND_BIND_HOST's default)
+        ports = json.loads((tmp_path / "airflow" / "ports.json").read_text())
+        ours = {*ports.values(), 55499}
+        exposed = [(addr, port) for addr, port in listening() if port in ours and addr not in
+                   ("127.0.0.1", "::1")]  # fmt: skip
+        assert exposed == [], exposed
+        listening_ports = {port for _, port in listening()}
+        assert ports["log_server"] not in listening_ports  # not started with loopback only
+        assert {ports["api"], ports["rest"], ports["health"], 55499} <= listening_ports
 
         again = stockmind("up", "--backfill-days", "7")  # running twice is harmless
         assert again.returncode == 0, again.stderr[-3000:]

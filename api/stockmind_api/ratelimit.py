@@ -39,7 +39,7 @@ log = logging.getLogger("stockmind_api.ratelimit")
 # monitors; scrapers; WebSocket handshakes (capped per address and user instead: a page
 # that reconnects must not spend its request budget)
 EXEMPT_ENDPOINTS = {"health.health", "metrics", "market_socket", "docs_assets", "web.page",
-                    "web.asset", "web.charts", "web.notice"}  # fmt: skip
+                    "web.asset", "web.charts", "web.notice", "web.licence"}  # fmt: skip
 _fallback = FixedWindowRateLimiter(MemoryStorage())  # when the shared storage is down
 
 

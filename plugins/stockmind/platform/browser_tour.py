@@ -88,6 +88,7 @@ def airflow(context, airflow_url: str, user: str, password: str, tour: Tour,
     page.get_by_text(dag_id, exact=True).first.wait_for(timeout=30_000)
     for name in ("transform_market", "poll_quotes", "ingest_news"):
         assert page.get_by_text(name, exact=True).count() >= 1, f"{name} not in the DAG list"
+    assert page.get_by_text("Latest Run").count() >= 3, "the DAG list shows no last runs"
     tour.shoot(page, "airflow-dags")
     page.evaluate("localStorage.setItem('default_dag_view', JSON.stringify('graph'))")
     page.goto(f"{airflow_url}/dags/{dag_id}", wait_until="networkidle")
@@ -137,6 +138,10 @@ CANVAS_INK = """() => Array.from(document.querySelectorAll('#chart canvas')).map
 }).reduce((a, b) => Math.max(a, b), 0)"""
 
 
+PAGE_BYTES = """() => performance.getEntriesByType('resource').concat(
+  performance.getEntriesByType('navigation'))
+  .filter(e => !new URL(e.name).pathname.startsWith('/api/'))
+  .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)"""
 CANDLES = """() => {
   const series = window.stockmindChart.panes()[0].getSeries()
     .find(s => s.seriesType() === 'Candlestick');
@@ -161,6 +166,8 @@ def market_page(context, page_url: str, api_get, tour: Tour, publish_quote=None)
     assert str(drawn[-1]["time"])[:10] == history[-1]["date"], (drawn[-1], history[-1])
     ink = page.evaluate(CANVAS_INK)
     assert ink > 10, f"the chart's canvases are blank ({ink} colours)"
+    weight = page.evaluate(PAGE_BYTES)  # the page and its assets, API data aside
+    assert weight < 300_000, f"the page and its assets weigh {weight} bytes"
     tour.shoot(page, "page")
     rows = page.locator("#scanner tr[data-symbol]")
     target = next(s for s in (rows.nth(i).get_attribute("data-symbol") for i in range(rows.count()))
@@ -183,6 +190,8 @@ def market_page(context, page_url: str, api_get, tour: Tour, publish_quote=None)
     tour.shoot(page, "page-live")
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(500)
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, f"at phone width the page scrolls sideways ({wide} px)"
     tour.shoot(page, "page-phone", full_page=True)
     errors = [e for e in tour.errors.get("page", []) if e]
     assert not errors, f"console errors on the page: {errors[:5]}"

@@ -25,7 +25,7 @@
     return { from, to };
   }
 
-  async function loadChart(seq) {
+  async function loadChart(seq, background) {
     const { from, to } = range();
     const sym = enc(state.symbol);
     const [stock, ind] = await Promise.all([
@@ -34,6 +34,7 @@
     ]);
     if (seq !== state.load) return;
     if (!stock.ok) {
+      if (background) { fill("chart-msg", SM.failure(stock, "Refresh")); return; } // keep the chart
       SM.chart.setBars([], state.interval); SM.chart.setIndicators([]);
       fill("chart-msg", SM.failure(stock, "Price history"));
       showPrice(null);
@@ -42,7 +43,7 @@
     const d = stock.data;
     $("symbol-name").textContent = [d.name, d.exchange].filter(Boolean).join(" · ");
     showPrice(d.price, d.change, d.changePercent, d.tradeDate);
-    const n = SM.chart.setBars(d.historicalData, state.interval);
+    const n = SM.chart.setBars(d.historicalData, state.interval, background);
     SM.chart.setIndicators(ind.ok ? ind.data : []);
     fill("chart-msg", n ? null : msg("No bars in this range.", "muted"), ind.ok ? null : msg("Indicators: " + ind.message));
     if (state.quote && state.quote.symbol === state.symbol) applyQuote(state.quote);
@@ -166,7 +167,7 @@
     state.quote = q; // kept: the chart may still be loading
     applyQuote(q);
   });
-  SM.live.on("indicator_update", () => later("chart", loadChart));
+  SM.live.on("indicator_update", () => later("chart", (seq) => loadChart(seq, true)));
   SM.live.on("prediction_update", () => later("forecast", loadForecast));
   SM.live.on("sentiment_update", () => later("sentiment", loadSentiment));
 

@@ -62,15 +62,18 @@
 
   const volBar = (b) => ({ time: b.time, value: b.volume || 0, color: b.close >= b.open ? "rgba(38,166,154,.45)" : "rgba(239,83,80,.45)" });
 
-  function setBars(rows, iv) {
+  let lastForecast = null; // redrawn after a background refresh of the bars
+
+  function setBars(rows, iv, keepView) {
+    const sameView = keepView && iv === interval && bars.length;
     interval = iv;
     bars = (rows || []).map((r) => ({ time: r.date, open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume }))
       .filter((b) => b.time && b.open != null && b.close != null);
     s.candles.setData(bars.map((b) => Object.assign({}, b))); // the library rewrites what it is given
     s.volume.setData(bars.map(volBar));
     lastBar = bars.length ? Object.assign({}, bars[bars.length - 1]) : null;
-    clearForecast();
-    chart.timeScale().fitContent();
+    if (sameView && lastForecast) setForecast(lastForecast, true);
+    else { clearForecast(); chart.timeScale().fitContent(); }
     return bars.length;
   }
 
@@ -103,7 +106,8 @@
   }
 
   /** Target (dashed) and interval (dotted) from the last close to +7/30/90 calendar days. */
-  function setForecast(p) {
+  function setForecast(p, keepView) {
+    lastForecast = p || null;
     clearForecast();
     if (!p || !lastBar || !Array.isArray(p.horizons) || !p.horizons.length) return;
     if (p.asOf && lastBar.time < p.asOf) return; // the range ends before the forecast starts
@@ -128,7 +132,7 @@
     s.fcTarget.setData(series("targetPrice"));
     s.fcLow.setData(series("low"));
     s.fcHigh.setData(series("high"));
-    chart.timeScale().fitContent();
+    if (!keepView) chart.timeScale().fitContent();
   }
 
   /** A live quote onto the last candle: today's bar (1d) or the current week's bar (1w). */
