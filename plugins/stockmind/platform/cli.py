@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 import sys
+from pathlib import Path
 
 from stockmind.platform import cli_news, cli_pages
 from stockmind.settings import PRICE_SOURCES, Settings, get_settings
@@ -62,6 +63,13 @@ def cmd_db(args, settings: Settings) -> int:
         print(f"schema at revision {migrate.upgrade()}")
     elif args.action == "down":
         print("stopped" if cluster.stop() else "not running")
+    elif args.action in ("backup", "restore"):
+        from stockmind import backup
+
+        if not args.path:
+            raise ValueError(f"stockmind db {args.action} PATH: the dump file is required")
+        act = backup.backup if args.action == "backup" else backup.restore
+        print(json.dumps(act(Path(args.path), warehouse_dsn(settings))))
     elif args.action == "retention":
         from stockmind.maintenance import apply_retention
 
@@ -236,7 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="what is running")
 
     db = sub.add_parser("db", help="the warehouse database")
-    db.add_argument("action", choices=["up", "down", "migrate", "url", "status", "retention"])
+    db.add_argument(
+        "action",
+        choices=["up", "down", "migrate", "url", "status", "retention", "backup", "restore"],
+    )
+    db.add_argument("path", nargs="?", help="backup / restore: the dump file (custom format)")
 
     ingest = sub.add_parser("ingest", help="ad-hoc loads (the code the DAGs run)")
     ingest.add_argument("what", choices=["prices", "profiles", "quotes"])
