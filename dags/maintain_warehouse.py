@@ -9,7 +9,9 @@ partition is instant and leaves no vacuum debt; on TimescaleDB the task does not
 
 The horizon is measured from the run's data interval, not the wall clock, so a re-run
 or a late run drops exactly what its own run would have. `stockmind db retention` does
-the same by hand.
+the same by hand. Then `housekeeping` deletes quarantined rows older than
+`STOCKMIND_QUARANTINE_DAYS` (90), counted by source and reason first (the task's return
+value and log), and runs `ANALYZE` on every table changed since its last analysis.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ def maintain_warehouse():
         ctx = get_current_context()
         return apply_retention_as_of(ctx["data_interval_end"] or ctx["logical_date"])
 
-    apply_retention()
+    @task(multiple_outputs=False)
+    def housekeeping() -> dict:
+        from stockmind.pipelines import housekeeping_as_of
+
+        ctx = get_current_context()
+        return housekeeping_as_of(ctx["data_interval_end"] or ctx["logical_date"])
+
+    apply_retention() >> housekeeping()
 
 
 maintain_warehouse()

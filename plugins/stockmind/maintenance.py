@@ -49,3 +49,47 @@ def apply_retention(dsn: str | None = None, today: dt.date | None = None) -> lis
     finally:
         conn.close()
     return dropped
+
+
+def prune_quarantine(dsn: str | None = None, today: dt.date | None = None,
+                     keep_days: int = 90) -> dict:  # fmt: skip
+    """Delete quarantined rows older than ``keep_days`` (by ``rejected_at``), counting them
+    by source and reason first, so the run's log says what was let go."""
+    today = today or dt.date.today()
+    horizon = today - dt.timedelta(days=keep_days)
+    conn = connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "select source, reason, count(*) from raw.rejected_rows"
+                " where rejected_at < %s group by source, reason order by source, reason",
+                (horizon,),
+            )
+            counted = {f"{source}: {reason}": n for source, reason, n in cur.fetchall()}
+            cur.execute("delete from raw.rejected_rows where rejected_at < %s", (horizon,))
+            deleted = cur.rowcount
+    finally:
+        conn.close()
+    return {"deleted": deleted, "before": str(horizon), "by_reason": counted}
+
+
+def analyze_changed(
+    dsn: str | None = None, schemas: tuple[str, ...] = ("raw", "ml", "app")
+) -> list[str]:
+    """``ANALYZE`` the tables changed since their last analysis (the planner's statistics
+    follow the loads); returns which."""
+    conn = connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select schemaname || '.' || relname from pg_stat_user_tables"
+                " where schemaname = any(%s) and n_mod_since_analyze > 0 order by 1",
+                (list(schemas),),
+            )
+            tables = [r[0] for r in cur.fetchall()]
+            for table in tables:
+                cur.execute(f"analyze {table}")
+    finally:
+        conn.close()
+    return tables

@@ -76,6 +76,19 @@ def apply_retention_as_of(at: dt.datetime) -> list[str]:
     return apply_retention(today=at.astimezone(ZoneInfo(get_settings().exchange_tz)).date())
 
 
+def housekeeping_as_of(at: dt.datetime) -> dict:
+    """Quarantine older than ``STOCKMIND_QUARANTINE_DAYS`` deleted (counted by reason
+    first), then ``ANALYZE`` of the tables that changed."""
+    from zoneinfo import ZoneInfo
+
+    from stockmind.maintenance import analyze_changed, prune_quarantine
+
+    settings = get_settings()
+    today = at.astimezone(ZoneInfo(settings.exchange_tz)).date()
+    pruned = prune_quarantine(today=today, keep_days=settings.quarantine_days)
+    return pruned | {"analyzed": analyze_changed()}
+
+
 def transform_market() -> dict:
     """dbt build of every model and test (indicators, scanners), then an
     ``indicator_update`` per symbol with its latest indicators."""

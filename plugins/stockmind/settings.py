@@ -77,6 +77,8 @@ class Settings:
     #: STOCKMIND_BIND_HOST — the address every local service listens on (make up):
     #: loopback by default; 0.0.0.0 exposes them (then the scheduler's log server runs too).
     bind_host: str = "127.0.0.1"
+    #: STOCKMIND_QUARANTINE_DAYS — quarantined rows kept this long (maintain_warehouse).
+    quarantine_days: int = 90
     #: STOCKMIND_NEWS_LOOKBACK_HOURS — each news run also reads this far behind its interval
     #: (late listings, outages); stories are stored once, so the overlap costs nothing.
     news_lookback_hours: int = 48
@@ -163,6 +165,7 @@ def get_settings() -> Settings:
         sentiment_scorer=_sentiment_scorer(),
         news_lookback_hours=_env_int("STOCKMIND_NEWS_LOOKBACK_HOURS", 48),
         bind_host=_env("STOCKMIND_BIND_HOST") or "127.0.0.1",
+        quarantine_days=_env_int("STOCKMIND_QUARANTINE_DAYS", 90),
     )
 
 
