@@ -214,8 +214,12 @@ def test_maintain_warehouse_drops_quote_partitions_past_retention(airflow_db, wa
     dag = DagBag(dag_folder=str(ROOT / "dags" / "maintain_warehouse.py")).dags["maintain_warehouse"]
     run = dag.test(logical_date=pendulum.datetime(2024, 6, 4, 2, 0, tz="America/New_York"))
     assert run.state == "success"
-    [ti] = run.get_task_instances()
-    assert ti.xcom_pull(task_ids="apply_retention") == ["raw.quotes_minute_m202401"]
+    ti = {t.task_id: t for t in run.get_task_instances()}
+    assert ti["apply_retention"].xcom_pull(task_ids="apply_retention") == [
+        "raw.quotes_minute_m202401"
+    ]
+    kept = ti["housekeeping"].xcom_pull(task_ids="housekeeping")
+    assert kept["deleted"] == 0 and "raw.quotes_minute" in kept["analyzed"]
     with db.cursor() as cur:
         cur.execute("select ts from raw.quotes_minute")
         assert cur.fetchall() == [(recent,)]

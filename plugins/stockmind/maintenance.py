@@ -82,9 +82,14 @@ def analyze_changed(
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
+            # changed tables, and the partitioned parents of changed partitions (a parent's
+            # statistics, over all its partitions, are only gathered by analyzing it)
             cur.execute(
-                "select schemaname || '.' || relname from pg_stat_user_tables"
-                " where schemaname = any(%s) and n_mod_since_analyze > 0 order by 1",
+                "with changed as (select relid from pg_stat_user_tables"
+                "  where schemaname = any(%s) and n_mod_since_analyze > 0)"
+                " select relid::regclass::text from changed"
+                " union select i.inhparent::regclass::text from changed c"
+                "  join pg_inherits i on i.inhrelid = c.relid order by 1",
                 (list(schemas),),
             )
             tables = [r[0] for r in cur.fetchall()]
