@@ -45,3 +45,21 @@ def alias_version(client, alias: str, name: str = MODEL_NAME) -> int | None:
         return int(client.get_model_version_by_alias(name, alias).version)
     except MlflowException:
         return None
+
+
+def champion_metrics(client, name: str = MODEL_NAME) -> dict[str, float] | None:
+    """The run metrics of ``name``'s current champion (None: no champion yet)."""
+    version = alias_version(client, "champion", name)
+    if version is None:
+        return None
+    return client.get_run(client.get_model_version(name, str(version)).run_id).data.metrics
+
+
+def gate_new_version(client, name: str, version, results: dict, decide) -> tuple[bool, str]:
+    """Every registered model's rule: the new version is the ``challenger``; ``decide``
+    (its metrics, the champion's or None → (promote?, why)) may make it the ``champion``."""
+    client.set_registered_model_alias(name, "challenger", version)
+    promote, why = decide(results, champion_metrics(client, name))
+    if promote:
+        client.set_registered_model_alias(name, "champion", version)
+    return promote, why

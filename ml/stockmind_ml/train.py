@@ -24,7 +24,7 @@ from stockmind_ml.config import ForecastConfig
 from stockmind_ml.dataset import Windows, build_dataset, load_bars
 from stockmind_ml.evaluate import metrics
 from stockmind_ml.features import FEATURES
-from stockmind_ml.registry import MODEL_NAME, alias_version, promotion_decision
+from stockmind_ml.registry import MODEL_NAME, gate_new_version, promotion_decision
 
 EXPERIMENT = "stockmind-forecaster"
 REQUIREMENTS = ("mlflow", "tensorflow-cpu", "keras", "pandas", "numpy", "scikit-learn")
@@ -68,14 +68,6 @@ def evaluate_all(model, config: ForecastConfig, train: Windows, splits: dict[str
         found |= metrics(split, "drift", config.horizons, dates, drift.predict(w.x), w.y)
         found |= metrics(split, "ridge", config.horizons, dates, ridge.predict(w.x), w.y)
     return found
-
-
-def champion_metrics(client) -> dict[str, float] | None:
-    """The current champion's run metrics (None: no champion yet)."""
-    version = alias_version(client, "champion")
-    if version is None:
-        return None
-    return client.get_run(client.get_model_version(MODEL_NAME, str(version)).run_id).data.metrics
 
 
 def record_version(
@@ -160,13 +152,11 @@ def train_forecaster(
                 registered_model_name=MODEL_NAME,
                 pip_requirements=[f"{p}=={metadata.version(p)}" for p in REQUIREMENTS],
             )
-        client = MlflowClient()
         version = info.registered_model_version
-        client.set_registered_model_alias(MODEL_NAME, "challenger", version)
-        promote, why = promotion_decision(results, champion_metrics(client))
+        promote, why = gate_new_version(
+            MlflowClient(), MODEL_NAME, version, results, promotion_decision
+        )
         mlflow.set_tag("promotion", why)
-        if promote:
-            client.set_registered_model_alias(MODEL_NAME, "champion", version)
         record_version(dsn, int(version), run.info.run_id, as_of, promote, why, results)
     return {"run_id": run.info.run_id, "version": int(version), "promoted": promote,
             "why": why, "metrics": results}  # fmt: skip

@@ -5,9 +5,6 @@ champion's (higher is better) — measured on the validation split, never in tra
 
 from __future__ import annotations
 
-from stockmind_ml import registry as forecaster_registry
-from stockmind_ml.sentiment.config import MODEL_NAME
-
 GATE_METRIC = "validation_{model}_macro_f1"
 
 
@@ -32,8 +29,3 @@ def promotion_decision(
         )
     against = "the VADER baseline" + (" and the champion" if theirs is not None else "")
     return True, f"promoted: beats {against} on {name} ({mine:.4f})"
-
-
-def alias_version(client, alias: str, name: str = MODEL_NAME) -> int | None:
-    """The version holding ``alias`` (None: none yet); the forecaster's lookup, by name."""
-    return forecaster_registry.alias_version(client, alias, name)

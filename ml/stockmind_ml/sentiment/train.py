@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stockmind_ml.registry import gate_new_version
 from stockmind_ml.sentiment.artifact import LinearSentiment
 from stockmind_ml.sentiment.config import EXPERIMENT, MODEL_NAME, SentimentConfig
 from stockmind_ml.sentiment.dataset import file_sha256, load_split
 from stockmind_ml.sentiment.evaluate import confusion_dict, metrics
 from stockmind_ml.sentiment.notice import write_notice
-from stockmind_ml.sentiment.registry import alias_version, promotion_decision
+from stockmind_ml.sentiment.registry import promotion_decision
 
 REQUIREMENTS = ("mlflow", "numpy", "scipy", "pandas")
 
@@ -154,18 +155,11 @@ def log_and_register(model, facts, results, matrices, config, tracking_uri) -> d
                 registered_model_name=MODEL_NAME,
                 pip_requirements=[f"{p}=={metadata.version(p)}" for p in REQUIREMENTS],
             )
-        client = MlflowClient()
         version = info.registered_model_version
-        client.set_registered_model_alias(MODEL_NAME, "challenger", version)
-        champion = alias_version(client, "champion")
-        theirs = None
-        if champion is not None:
-            theirs = client.get_run(client.get_model_version(MODEL_NAME, str(champion)).run_id)
-            theirs = theirs.data.metrics
-        promote, why = promotion_decision(results, theirs)
+        promote, why = gate_new_version(
+            MlflowClient(), MODEL_NAME, version, results, promotion_decision
+        )
         mlflow.set_tag("promotion", why)
-        if promote:
-            client.set_registered_model_alias(MODEL_NAME, "champion", version)
     return {"run_id": run.info.run_id, "version": int(version), "promoted": promote, "why": why}
 
 

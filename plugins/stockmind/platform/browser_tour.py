@@ -56,16 +56,18 @@ def browser() -> Iterator:
             context.close()
 
 
-def watch_console(page, tour: Tour, name: str) -> None:
+def open_page(context, tour: Tour, name: str):
+    """A new tab whose console errors and uncaught exceptions are kept under ``name``."""
+    page = context.new_page()
     errors = tour.errors.setdefault(name, [])
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    return page
 
 
 def swagger(context, api_url: str, tour: Tour) -> None:
     """``/api/docs``: Swagger UI from installed assets renders the operations."""
-    page = context.new_page()
-    watch_console(page, tour, "swagger")
+    page = open_page(context, tour, "swagger")
     page.goto(api_url.rstrip("/") + "/docs", wait_until="networkidle")
     page.wait_for_selector(".opblock", timeout=20_000)
     operations = page.locator(".opblock").count()
@@ -78,8 +80,7 @@ def airflow(context, airflow_url: str, user: str, password: str, tour: Tour,
             dag_id: str = "ingest_prices_daily") -> None:  # fmt: skip
     """Sign in with the printed credentials; the DAG list shows our DAGs with their last
     runs; a DAG's page shows its graph."""
-    page = context.new_page()
-    watch_console(page, tour, "airflow")
+    page = open_page(context, tour, "airflow")
     page.goto(f"{airflow_url}/auth/login?next=/dags", wait_until="networkidle")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", password)
@@ -101,8 +102,7 @@ def airflow(context, airflow_url: str, user: str, password: str, tour: Tour,
 
 def mlflow(context, mlflow_url: str, tour: Tour, model: str = "stockmind-forecaster") -> None:
     """The registered model with its aliases, and the forecaster's experiment."""
-    page = context.new_page()
-    watch_console(page, tour, "mlflow")
+    page = open_page(context, tour, "mlflow")
     page.goto(f"{mlflow_url}/#/models/{model}", wait_until="domcontentloaded")
     page.get_by_text(model).first.wait_for(timeout=30_000)
     page.get_by_text(re.compile(r"@\s*(champion|challenger)")).first.wait_for(timeout=30_000)
@@ -116,8 +116,7 @@ def mlflow(context, mlflow_url: str, tour: Tour, model: str = "stockmind-forecas
 
 def dbt_docs(context, docs_url: str, tour: Tour, model: str = "fct_indicators_daily") -> None:
     """A model's page in the dbt docs with its lineage graph."""
-    page = context.new_page()
-    watch_console(page, tour, "dbt-docs")
+    page = open_page(context, tour, "dbt-docs")
     page.goto(f"{docs_url}/#!/model/model.stockmind.{model}", wait_until="networkidle")
     page.get_by_text(model).first.wait_for(timeout=30_000)
     page.locator("[ng-click='onLauncherClick()']").first.click()  # the lineage launcher
@@ -154,8 +153,7 @@ def market_page(context, page_url: str, api_get, tour: Tour, publish_quote=None)
     scanner row opens its symbol, and (given ``publish_quote(symbol) -> price``, a real
     poll cycle) the quote shows on screen within seconds. ``api_get(path)`` reads the API
     the way a client does, for the values the screen must show."""
-    page = context.new_page()
-    watch_console(page, tour, "page")
+    page = open_page(context, tour, "page")
     page.goto(page_url, wait_until="domcontentloaded")
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     symbol = page.inner_text("#current-symbol").strip()

@@ -20,8 +20,6 @@ from pathlib import Path
 
 from stockmind.settings import NEWS_SOURCES, SENTIMENT_SCORERS, Settings
 
-ARTIFACT = Path("ml/stockmind_ml/sentiment/artifacts")
-
 
 def _timestamp(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
@@ -47,7 +45,7 @@ def add_parsers(sub) -> None:
     train = sent_sub.add_parser("train", help="train, evaluate, register the local model")
     train.add_argument("--data", type=Path, required=True, help="folder with sent_*.csv")
     train.add_argument(
-        "--write-artifact", action="store_true", help=f"also rewrite {ARTIFACT} (the shipped one)"
+        "--write-artifact", action="store_true", help="also rewrite the shipped artifact"
     )
     train.add_argument(
         "--no-register", action="store_true", help="train offline: no MLflow run, no registry"
@@ -84,9 +82,10 @@ def cmd_sentiment(args, settings: Settings) -> int:
 
         print(json.dumps(score_news(mode=args.scorer), default=str))
         return 0
+    from stockmind_ml.sentiment.local import SHIPPED
     from stockmind_ml.sentiment.train import train_sentiment
 
-    artifact = settings.root / ARTIFACT if args.write_artifact else None
+    artifact = SHIPPED if args.write_artifact else None
     result = train_sentiment(args.data, write_artifact=artifact, register=not args.no_register)
     print(json.dumps(result, default=str, indent=1))
     return 0

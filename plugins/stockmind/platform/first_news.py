@@ -19,7 +19,6 @@ from stockmind.db import connect
 from stockmind.settings import Settings
 
 HISTORY_DAYS = 14
-SENTIMENT_MODEL = "stockmind-sentiment"
 
 
 def sentiment_data(settings: Settings) -> Path | None:
@@ -44,6 +43,7 @@ def register_sentiment_model(settings: Settings, url: str) -> str:
     """Register the shipped local model once (no retraining: seconds); the report line.
     Its metrics are measured again when the labelled data is at hand."""
     from mlflow import MlflowClient
+    from stockmind_ml.sentiment.config import MODEL_NAME as SENTIMENT_MODEL
     from stockmind_ml.sentiment.train import register_shipped
 
     client = MlflowClient(url)
