@@ -211,8 +211,9 @@ def api_reader_dsn(dsn: str) -> str:
             cur.execute(
                 f"""
                 grant connect on database {conn.info.dbname} to {API_READER};
-                grant usage on schema marts, app, raw to {API_READER};
+                grant usage on schema marts, app, raw, ops to {API_READER};
                 grant select on all tables in schema marts to {API_READER};
+                grant select on all tables in schema ops to {API_READER};
                 grant select, insert, update, delete on all tables in schema app
                     to {API_READER};
                 grant usage, select on all sequences in schema app to {API_READER};
