@@ -21,6 +21,7 @@ MARTS = {
         "dim_symbols",
         "fct_prices_daily",
         "fct_prices_weekly",
+        "fct_bars_hourly",
         "fct_indicators_daily",
         "fct_scanner_daily",
         "fct_scanner_weekly",

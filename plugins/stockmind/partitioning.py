@@ -9,6 +9,10 @@ One policy table drives both paths, so the two cannot drift:
   demand by the loader, B-tree primary keys and BRIN indexes on time; retention drops
   whole expired partitions.
 
+Each level's retention is a setting (``STOCKMIND_RETENTION_*``, see :func:`policies`);
+the hourly level is a continuous aggregate on TimescaleDB (:func:`hourly_aggregate_statements`)
+and dbt's ``fct_bars_hourly`` otherwise.
+
 Everything here returns SQL text; callers execute it.  That keeps the TimescaleDB path
 testable on a server that cannot run it.
 """
@@ -16,9 +20,16 @@ testable on a server that cannot run it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from stockmind.settings import Settings
 
 TIMESCALE_AVAILABLE_SQL = "select 1 from pg_available_extensions where name = 'timescaledb'"
+TIMESCALE_IN_USE_SQL = "select 1 from pg_extension where extname = 'timescaledb'"
+#: The hourly level on TimescaleDB: a continuous aggregate of the minute quotes.
+HOURLY_AGGREGATE = "raw.quotes_hourly"
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,8 @@ class TimePolicy:
     segment_by: str = "symbol"
 
 
-#: The seed policy: minute quotes kept 3 months, daily bars kept forever.
+#: The seed policy: minute quotes kept 3 months, daily bars kept forever (the settings'
+#: defaults; :func:`policies` applies the configured retention).
 POLICIES: tuple[TimePolicy, ...] = (
     TimePolicy(
         table="raw.prices_daily",
@@ -55,8 +67,29 @@ POLICIES: tuple[TimePolicy, ...] = (
 )
 
 
-def policy_for(table: str) -> TimePolicy:
-    for policy in POLICIES:
+def retention_interval(amount: int, unit: str) -> str | None:
+    """``"3 months"`` from a setting; 0 means keep forever (None)."""
+    if amount < 0:
+        raise ValueError(f"retention must not be negative: {amount} {unit}")
+    return f"{amount} {unit}" if amount else None
+
+
+def policies(settings: Settings | None = None) -> tuple[TimePolicy, ...]:
+    """:data:`POLICIES` with each level's retention from the settings
+    (STOCKMIND_RETENTION_DAILY_YEARS, STOCKMIND_RETENTION_MINUTE_MONTHS), so migrations,
+    maintenance and TimescaleDB's policies all read one configured value."""
+    from stockmind.settings import get_settings
+
+    settings = settings or get_settings()
+    retention = {
+        "raw.prices_daily": retention_interval(settings.retention_daily_years, "years"),
+        "raw.quotes_minute": retention_interval(settings.retention_minute_months, "months"),
+    }
+    return tuple(replace(p, retention=retention[p.table]) for p in POLICIES)
+
+
+def policy_for(table: str, settings: Settings | None = None) -> TimePolicy:
+    for policy in policies(settings):
         if policy.table == table:
             return policy
     raise KeyError(table)
@@ -139,13 +172,70 @@ def expired_partitions(
     """
     if not policy.retention:
         return []
-    amount, unit = policy.retention.split()
-    months = int(amount) * (12 if unit.startswith("year") else 1)
-    if not unit.startswith(("month", "year")):
-        raise ValueError(f"retention must be in months or years: {policy.retention}")
-    total = today.year * 12 + (today.month - 1) - months
-    horizon = dt.date(total // 12, total % 12 + 1, min(today.day, 28))
+    horizon = retention_horizon(policy.retention, today)
     return sorted(name for name, upper in partitions.items() if upper <= horizon)
+
+
+def retention_horizon(retention: str, today: dt.date) -> dt.date:
+    """The first day still kept: ``today`` minus ``retention`` (months or years; a day
+    past the 28th counts as the 28th, so every month has the day)."""
+    amount, unit = retention.split()
+    if not unit.startswith(("month", "year")):
+        raise ValueError(f"retention must be in months or years: {retention}")
+    months = int(amount) * (12 if unit.startswith("year") else 1)
+    total = today.year * 12 + (today.month - 1) - months
+    return dt.date(total // 12, total % 12 + 1, min(today.day, 28))
+
+
+def hourly_aggregate_statements(
+    tz: str, hourly_retention: str | None, minute_retention: str | None
+) -> list[str]:
+    """TimescaleDB's hourly level: a continuous aggregate of the minute quotes in the
+    exchange's hours, the same bars dbt's ``fct_bars_hourly`` computes on plain
+    PostgreSQL (open = first price, close = last, the session's cumulative volume at the
+    hour's last quote; dbt differences it into the hour's volume, a window a continuous
+    aggregate cannot hold).
+
+    Real-time (``materialized_only = false``), so the running hour is visible. Created
+    empty (``with no data`` may run in the migration's transaction); the refresh policy
+    fills it. Its window reaches back to a day short of the minute retention: far enough
+    to materialize every stored minute on its first run, never so far that it refreshes
+    a range whose minutes were dropped (which would empty those hours).
+    """
+    bucket = f"time_bucket(interval '1 hour', ts, '{tz}')"
+    start = f"interval '{minute_retention}' - interval '1 day'" if minute_retention else "null"
+    stmts = [
+        f"create materialized view if not exists {HOURLY_AGGREGATE}"
+        " with (timescaledb.continuous, timescaledb.materialized_only = false) as"
+        f" select symbol, {bucket} as hour,"
+        " first(price, ts) as open, max(price) as high, min(price) as low,"
+        " last(price, ts) as close, max(volume) as day_volume, count(*) as quotes,"
+        " max(ingested_at) as source_ingested_at"
+        f" from raw.quotes_minute group by symbol, {bucket} with no data",
+        f"select add_continuous_aggregate_policy('{HOURLY_AGGREGATE}', start_offset => {start},"
+        " end_offset => interval '1 hour', schedule_interval => interval '30 minutes',"
+        " if_not_exists => true)",
+    ]
+    return stmts + retention_policy_statements(HOURLY_AGGREGATE, hourly_retention)
+
+
+def retention_policy_statements(table: str, retention: str | None) -> list[str]:
+    """Set a hypertable's (or continuous aggregate's) retention policy to ``retention``
+    (None: keep forever) whatever it was before, so a changed setting takes effect."""
+    stmts = [f"select remove_retention_policy('{table}', if_exists => true)"]
+    if retention:
+        stmts.append(
+            f"select add_retention_policy('{table}', interval '{retention}', if_not_exists => true)"
+        )
+    return stmts
+
+
+def drop_chunks_statement(table: str, horizon: dt.date, tz: str | None = None) -> str:
+    """Drop the chunks wholly before ``horizon`` (a date for a date-keyed table, local
+    midnight in ``tz`` for a timestamp-keyed one) — a date, not ``now()``, so a re-run cuts
+    where its run did; the statement returns the dropped chunks' names."""
+    cutoff = f"date '{horizon}'" if tz is None else f"timestamp '{horizon}' at time zone '{tz}'"
+    return f"select drop_chunks('{table}', older_than => {cutoff})"
 
 
 def use_timescale(bind, mode: str | None = None) -> bool:
@@ -170,5 +260,5 @@ def use_timescale(bind, mode: str | None = None) -> bool:
 
 def timescale_in_use(cur) -> bool:
     """Whether the warehouse (a psycopg2 cursor) stores time tables as hypertables."""
-    cur.execute("select 1 from pg_extension where extname = 'timescaledb'")
+    cur.execute(TIMESCALE_IN_USE_SQL)
     return cur.fetchone() is not None
