@@ -42,8 +42,12 @@ def error(response, code):
 
 
 def test_health(client):
-    data = ok(client.get("/api/health"))
+    reply = client.get("/api/health")
+    data = ok(reply)
     assert data["database"] == "ok" and data["latestTradeDate"] == "2024-06-28"
+    # no data-quality check has run on this warehouse yet: healthy, and says so
+    assert reply.get_json()["message"] == data["status"] == "healthy" and data["reasons"] == []
+    assert data["quality"] == {"status": "not_run", "checkedAt": None, "checks": []}
 
 
 def test_symbols_search_sector_and_pagination(client):

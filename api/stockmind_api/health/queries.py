@@ -1,10 +1,12 @@
-"""SQL of ``/api/health``: data freshness.
+"""SQL of ``/api/health``: data freshness and the latest data-quality checks.
 
 The latest trade date comes from the indicator mart (its trade_date index answers max()
 at once); before dbt's first build there is none yet (null, not an error). The minute
 quotes are read from ``raw.quotes_minute``, the real-time cache the API may read
 directly (the one exception to "marts only": dbt builds daily, quotes arrive every
-minute).
+minute). ``ops.quality_checks`` holds the maintenance run's latest outcome of each
+data-quality check (``stockmind.quality`` writes it); a warehouse migrated before it
+existed, or never checked, has no rows: the checks have not run.
 """
 
 from __future__ import annotations
@@ -25,8 +27,20 @@ select null::date as latest_trade_date,
            as quote_age_seconds
 """
 
+QUALITY_CHECKS = """
+select check_name as name, ok, observed, threshold, reason, checked_at
+from ops.quality_checks
+order by check_name
+"""
+
 
 def freshness(db: Pool) -> dict:
     """The latest trade date in the marts, the newest minute quote and its age."""
     built = db.fetch_one("select to_regclass('marts.fct_indicators_daily') as found")["found"]
     return db.fetch_one(FRESHNESS if built else NO_MART_YET)
+
+
+def quality_checks(db: Pool) -> list[dict]:
+    """The latest outcome of each data-quality check, by name (none: not run yet)."""
+    found = db.fetch_one("select to_regclass('ops.quality_checks') as found")["found"]
+    return db.fetch_all(QUALITY_CHECKS) if found else []
