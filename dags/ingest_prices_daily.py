@@ -66,7 +66,9 @@ def ingest_prices_daily():
     def publish(reports: list[dict]) -> dict:
         from stockmind.pipelines import summarize_reports
 
-        return summarize_reports(reports)
+        ctx = get_current_context()  # the run is recorded in ops.pipeline_runs (/metrics)
+        end = ctx["data_interval_end"] or ctx["logical_date"]
+        return summarize_reports(reports, ctx["run_id"], end)
 
     publish(load_batch.expand(symbols=plan_batches()))
 

@@ -69,7 +69,9 @@ def poll_quotes():
     def summarize(reports: list[dict]) -> dict:
         from stockmind.pipelines import summarize_polls
 
-        return summarize_polls(list(reports))
+        ctx = get_current_context()  # the run is recorded in ops.pipeline_runs (/metrics)
+        end = ctx["data_interval_end"] or ctx["logical_date"]
+        return summarize_polls(list(reports), ctx["run_id"], end)
 
     batches = plan_batches()
     market_open() >> batches

@@ -18,6 +18,7 @@ from psycopg2.errors import UndefinedTable
 from wsproto import WSConnection
 
 from stockmind_api.database import db
+from stockmind_api.metrics import Metrics
 from stockmind_api.realtime.caps import ConnectionCaps
 from stockmind_api.realtime.client import TOO_SLOW, Client
 from stockmind_api.realtime.hub import Hub
@@ -42,10 +43,16 @@ class Connections:
             Timeouts(idle=config["WS_IDLE_SECONDS"], ping=config["WS_PING_SECONDS"]),
             on_message=self.received,
             on_closed=self.closed,
-            on_tick=lambda clients: self.caps.refresh(self._held(clients)),
+            on_tick=self._tick,
         )
+        self.metrics = HubMetrics(self.hub, app.extensions["metrics"])
         self._symbols: dict = {}
         self._lock = threading.Lock()
+
+    def _tick(self, clients: set[Client]) -> None:
+        """Every second on the reactor thread: renew the caps held, publish the figures."""
+        self.caps.refresh(self._held(clients))
+        self.metrics.sync()
 
     def known_symbols(self) -> set[str]:
         """Active symbols, re-read at most every 5 minutes (not once per connection);
@@ -127,26 +134,44 @@ class Connections:
 
 
 class HubMetrics:
-    """``/metrics``: this process's WebSocket clients and real-time deliveries."""
+    """``/metrics``: this process's WebSocket clients and real-time deliveries, as meters
+    so that under gunicorn they are summed over workers (``stockmind_api.metrics``).
 
-    def __init__(self, hub: Hub):
+    The hub keeps its own figures (``Hub.status``, also ``/api/health``); :meth:`sync`
+    copies them into the meters every reactor tick and before a scrape. Clients are a
+    live sum over workers, the listener's state one series per worker (``pid`` label
+    under gunicorn: a worker that never had a WebSocket has no listener), the deliveries,
+    drops and reconnects counters.
+    """
+
+    COUNTERS = (
+        ("delivered", "Messages handed to WebSocket clients"),
+        ("dropped", "WebSocket clients dropped for being too slow"),
+        ("reconnects", "LISTEN connection re-established after a loss"),
+    )
+
+    def __init__(self, hub: Hub, metrics: Metrics):
         self.hub = hub
+        self.clients = metrics.gauge(
+            "stockmind_ws_clients", "Open WebSocket connections", "livesum"
+        )
+        self.listener_up = metrics.gauge(
+            "stockmind_ws_listener_up", "1 while the LISTEN connection is up", "liveall"
+        )
+        self.counters = {
+            name: metrics.counter(f"stockmind_ws_{name}", help_text)
+            for name, help_text in self.COUNTERS
+        }
+        self._seen = dict.fromkeys(self.counters, 0)
+        self._lock = threading.Lock()  # the reactor thread and a scrape's thread
+        metrics.before_scrape(self.sync)
 
-    def collect(self):
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
+    def sync(self) -> None:
         status = self.hub.status()
-        yield GaugeMetricFamily(
-            "stockmind_ws_clients", "Open WebSocket connections", value=status["clients"]
-        )
-        yield GaugeMetricFamily(
-            "stockmind_ws_listener_up",
-            "1 while the LISTEN connection is up",
-            value=int(status["listener"] == "listening"),
-        )
-        for name, help_text in (
-            ("delivered", "Messages handed to WebSocket clients"),
-            ("dropped", "WebSocket clients dropped for being too slow"),
-            ("reconnects", "LISTEN connection re-established after a loss"),
-        ):
-            yield CounterMetricFamily(f"stockmind_ws_{name}", help_text, value=status[name])
+        with self._lock:
+            self.clients.set(status["clients"])
+            self.listener_up.set(int(status["listener"] == "listening"))
+            for name, counter in self.counters.items():
+                if status[name] > self._seen[name]:
+                    counter.inc(status[name] - self._seen[name])
+                    self._seen[name] = status[name]

@@ -44,7 +44,7 @@ from wsproto.events import AcceptConnection
 from wsproto.events import Request as Handshake
 from wsproto.utilities import ProtocolError
 
-from stockmind_api.realtime.connections import Connections, HubMetrics
+from stockmind_api.realtime.connections import Connections
 
 log = logging.getLogger("stockmind_api.ws")
 
@@ -55,8 +55,7 @@ def connections() -> Connections:
 
 def init_websocket(app: Flask) -> None:
     app.extensions["ws"] = Connections(app)
-    app.extensions["hub"] = app.extensions["ws"].hub
-    app.extensions["metrics"].register(HubMetrics(app.extensions["hub"]))
+    app.extensions["hub"] = app.extensions["ws"].hub  # its figures: Connections.metrics
     # werkzeug routes an upgrade request only to a websocket rule (else a 400), and plain
     # HTTP only to a plain one: the same view under both, so plain HTTP gets our 400
     app.add_url_rule("/ws/market", "market_socket", market_socket, websocket=True)
