@@ -28,6 +28,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 from stockmind.assets import NEWS_ARTICLES_URI, SENTIMENT_SCORES_URI
+from stockmind.queues import ML
 
 NEWS_ARTICLES = Asset(name="raw.news_articles", uri=NEWS_ARTICLES_URI)
 SENTIMENT_SCORES = Asset(name="ml.sentiment_scores", uri=SENTIMENT_SCORES_URI)
@@ -79,10 +80,16 @@ def ingest_news():
 
     @task(outlets=[NEWS_ARTICLES], multiple_outputs=False)
     def summarize(reports: list[dict]) -> dict:
-        keys = ("inserted", "duplicates", "rejected", "linked")
-        return {key: sum(r[key] for r in reports) for key in keys} | {"batches": len(reports)}
+        from stockmind.run_log import record_run
 
-    @task(outlets=[SENTIMENT_SCORES], multiple_outputs=False)
+        keys = ("inserted", "duplicates", "rejected", "linked")
+        total = {key: sum(r[key] for r in reports) for key in keys} | {"batches": len(reports)}
+        ctx = get_current_context()  # the run is recorded in ops.pipeline_runs (/metrics)
+        end = ctx["data_interval_end"] or ctx["logical_date"]
+        record_run("ingest_news", ctx["run_id"], end, total["inserted"], total["rejected"], total)
+        return total
+
+    @task(outlets=[SENTIMENT_SCORES], multiple_outputs=False, queue=ML)
     def score() -> dict:
         from stockmind_ml.sentiment.tasks import score_news
 

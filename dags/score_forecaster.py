@@ -22,6 +22,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from stockmind.assets import FORECASTER_URI, MARTS, PREDICTIONS_URI
+from stockmind.queues import ML
 
 INDICATORS = Asset(name="marts.fct_indicators_daily", uri=MARTS["fct_indicators_daily"])
 FORECASTER = Asset(name="ml.model_versions", uri=FORECASTER_URI)
@@ -42,6 +43,7 @@ PREDICTIONS = Asset(name="ml.predictions", uri=PREDICTIONS_URI)
     },
     default_args={
         "owner": "ml",
+        "queue": ML,  # TensorFlow: its own Celery workers in a deployment
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=2),
         "execution_timeout": dt.timedelta(minutes=20),

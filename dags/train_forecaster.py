@@ -23,6 +23,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from stockmind.assets import FORECASTER_URI
+from stockmind.queues import ML
 
 FORECASTER = Asset(name="ml.model_versions", uri=FORECASTER_URI)
 
@@ -44,6 +45,7 @@ FORECASTER = Asset(name="ml.model_versions", uri=FORECASTER_URI)
     },
     default_args={
         "owner": "ml",
+        "queue": ML,  # TensorFlow: its own Celery workers in a deployment
         "retries": 1,
         "retry_delay": dt.timedelta(minutes=10),
         "execution_timeout": dt.timedelta(hours=2),

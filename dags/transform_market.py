@@ -24,6 +24,7 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Asset, dag, task
 from stockmind.assets import MARTS, PRICES_DAILY_URI, SYMBOLS_URI
+from stockmind.queues import DBT
 
 PRICES_DAILY = Asset(name="raw.prices_daily", uri=PRICES_DAILY_URI)
 SYMBOLS = Asset(name="raw.symbols", uri=SYMBOLS_URI)
@@ -40,6 +41,7 @@ MART_ASSETS = [Asset(name=f"marts.{name}", uri=uri) for name, uri in MARTS.items
     tags=["transform", "dbt"],
     default_args={
         "owner": "analytics",
+        "queue": DBT,  # its own Celery workers in a deployment (stockmind/queues.py)
         "retries": 2,
         "retry_delay": dt.timedelta(minutes=2),
         "execution_timeout": dt.timedelta(minutes=45),

@@ -201,6 +201,24 @@ def test_up_loads_prices_through_airflow_and_down_stops_everything():
         tour = run_tour(urls, "admin", password, ROOT / ".local" / "screenshots", publish_quote)
         assert {"page", "page-live", "swagger", "airflow-dags", "airflow-graph",
                 "mlflow-registry", "dbt-lineage"} <= set(tour.shots)  # fmt: skip
+        # the maintenance run make up unpaused last judges the loaded data: all checks pass
+        from stockmind.platform.airflow_client import AirflowClient
+        from stockmind.platform.bootstrap import wait_for_runs
+
+        client = AirflowClient(airflow_url, "admin", password)
+        client.wait_for_any_run("maintain_warehouse", timeout=120)
+        states = wait_for_runs(client, "maintain_warehouse", 300, lambda line: None)
+        assert states == {"success": 1}, states
+        with urllib.request.urlopen(api_url + "/health", timeout=10) as resp:
+            health = json.loads(resp.read())["data"]
+        assert health["status"] == "healthy", health
+        assert health["quality"]["status"] == "passing", health
+        with urllib.request.urlopen(api_url.removesuffix("api") + "metrics", timeout=10) as resp:
+            metrics = resp.read().decode()
+        assert 'stockmind_quality_check_ok{check="stale_symbols"} 1.0' in metrics
+        assert re.search(
+            r'stockmind_pipeline_last_run_rows_loaded\{dag_id="ingest_prices_daily"', metrics
+        )
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select count(distinct symbol), count(*) from raw.prices_daily")
             symbols, rows = cur.fetchone()

@@ -33,8 +33,19 @@ def load_prices_for_interval(
     return ingest_price_batch(symbols, start, end, get_provider(), run_id=run_id).as_dict()
 
 
-def summarize_reports(reports: list[dict]) -> dict:
-    return summarize(list(reports))
+def summarize_reports(
+    reports: list[dict], run_id: str | None = None, interval_end: dt.datetime | None = None
+) -> dict:
+    """Add up the batch reports of one daily load; with a run id, record the run in
+    ``ops.pipeline_runs`` (rows written, rows rejected to quarantine) for ``/metrics``."""
+    from stockmind.run_log import record_run
+
+    total = summarize(list(reports))
+    if run_id:
+        record_run(
+            "ingest_prices_daily", run_id, interval_end, total["written"], total["rejected"], total
+        )
+    return total
 
 
 def refresh_profile_batch(symbols: list[str]) -> dict:
@@ -56,14 +67,23 @@ def poll_quote_batch(symbols: list[str], at: dt.datetime, run_id: str) -> dict:
     return poll_quotes(symbols, get_provider(), at, run_id=run_id)
 
 
-def summarize_polls(reports: list[dict]) -> dict:
-    """Add up the batch reports of one poll (transient symbols listed)."""
+def summarize_polls(
+    reports: list[dict], run_id: str | None = None, interval_end: dt.datetime | None = None
+) -> dict:
+    """Add up the batch reports of one poll (transient symbols listed); with a run id,
+    record the run in ``ops.pipeline_runs`` (quotes changed, rows rejected) for
+    ``/metrics``."""
+    from stockmind.run_log import record_run
+
     total: dict = {"batches": len(reports), "transient": []}
     for report in reports:
         for key, value in report.items():
             if isinstance(value, int):
                 total[key] = total.get(key, 0) + value
         total["transient"] += report.get("transient", [])
+    if run_id:
+        loaded, rejected = total.get("changed", 0), total.get("rejected", 0)
+        record_run("poll_quotes", run_id, interval_end, loaded, rejected, total)
     return total
 
 
@@ -77,16 +97,45 @@ def apply_retention_as_of(at: dt.datetime) -> list[str]:
 
 
 def housekeeping_as_of(at: dt.datetime) -> dict:
-    """Quarantine older than ``STOCKMIND_QUARANTINE_DAYS`` deleted (counted by reason
-    first), then ``ANALYZE`` of the tables that changed."""
+    """Quarantine and run records (``ops.pipeline_runs``, each DAG's latest kept) older
+    than ``STOCKMIND_QUARANTINE_DAYS`` deleted (quarantine counted by reason first), then
+    ``ANALYZE`` of the tables that changed."""
     from zoneinfo import ZoneInfo
 
     from stockmind.maintenance import analyze_changed, prune_quarantine
+    from stockmind.run_log import prune_runs
 
     settings = get_settings()
     today = at.astimezone(ZoneInfo(settings.exchange_tz)).date()
     pruned = prune_quarantine(today=today, keep_days=settings.quarantine_days)
-    return pruned | {"analyzed": analyze_changed()}
+    runs = prune_runs(at - dt.timedelta(days=settings.quarantine_days))
+    return pruned | {"run_records_deleted": runs, "analyzed": analyze_changed()}
+
+
+def prune_hourly_as_of(at: dt.datetime) -> dict:
+    """Hourly bars older than ``STOCKMIND_RETENTION_HOURLY_MONTHS`` before the date of
+    ``at`` (exchange zone) deleted; returns how many."""
+    from zoneinfo import ZoneInfo
+
+    from stockmind.maintenance import prune_hourly_bars
+
+    settings = get_settings()
+    today = at.astimezone(ZoneInfo(settings.exchange_tz)).date()
+    return prune_hourly_bars(
+        today=today, keep_months=settings.retention_hourly_months, tz=settings.exchange_tz
+    )
+
+
+def clean_airflow_metadata_as_of(at: dt.datetime) -> dict:
+    """``airflow db clean`` of the metadata older than ``STOCKMIND_AIRFLOW_CLEAN_DAYS``
+    before ``at`` (the run's data interval, so a re-run cleans what its run did); returns
+    the rows deleted per table (nothing when the setting is 0)."""
+    from stockmind.maintenance import clean_airflow_metadata
+
+    days = get_settings().airflow_clean_days
+    if days == 0:
+        return {"before": None, "deleted": {}}
+    return clean_airflow_metadata(at - dt.timedelta(days=days))
 
 
 def transform_market() -> dict:
@@ -104,3 +153,12 @@ def transform_docs() -> str:
     from stockmind.dbt_runner import generate_docs
 
     return generate_docs()
+
+
+def quality_as_of(at: dt.datetime) -> dict:
+    """The data-quality checks as of ``at`` (the run's data interval, so a re-run judges
+    what its run saw), recorded in ``ops.quality_checks``; a failing check is a finding
+    for ``/api/health`` and ``/metrics``, not a task failure."""
+    from stockmind.quality import check_quality
+
+    return check_quality(at)

@@ -22,6 +22,7 @@ DEFAULT_ROOT = PACKAGE_DIR.parent.parent
 PRICE_SOURCES = ("sample", "csv", "yfinance")
 NEWS_SOURCES = ("sample", "yfinance", "newsapi")
 SENTIMENT_SCORERS = ("auto", "gemini", "local")
+EXECUTORS = ("local", "celery")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -37,6 +38,35 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_positive(name: str, default: int) -> int:
+    """An integer of at least 1 (a count of sessions: zero would judge nothing)."""
+    value = _env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _env_keep(name: str, default: int) -> int:
+    """A retention (0 keeps forever); negative is a typo, not a wish to delete everything."""
+    value = _env_int(name, default)
+    if value < 0:
+        raise ValueError(f"{name} must be 0 (keep forever) or more, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -79,9 +109,32 @@ class Settings:
     bind_host: str = "127.0.0.1"
     #: STOCKMIND_QUARANTINE_DAYS — quarantined rows kept this long (maintain_warehouse).
     quarantine_days: int = 90
+    #: STOCKMIND_RETENTION_MINUTE_MONTHS, …_HOURLY_MONTHS, …_DAILY_YEARS — how long each
+    #: level is kept (0: forever): minute quotes (whole monthly partitions / chunks),
+    #: hourly bars, daily bars. Months and years, as the partitions and policies count.
+    retention_minute_months: int = 3
+    retention_hourly_months: int = 12
+    retention_daily_years: int = 0
+    #: STOCKMIND_AIRFLOW_CLEAN_DAYS — Airflow's metadata (task instances, runs, XCom, the
+    #: log table, jobs) older than this is purged by ``airflow db clean`` (0: never).
+    airflow_clean_days: int = 30
+    #: STOCKMIND_STALE_SESSIONS — an active symbol with no bar in this many sessions before
+    #: the maintenance run's date is stale (data-quality check ``stale_symbols``).
+    stale_sessions: int = 3
+    #: STOCKMIND_QUALITY_WINDOW_SESSIONS — the recent sessions ``missing_trading_days`` reads.
+    quality_window_sessions: int = 20
+    #: STOCKMIND_QUARANTINE_SPIKE_FACTOR, …_FLOOR — a day's quarantined rows are a spike above
+    #: this many times the 14-day daily average, and never below the floor (a few bad rows).
+    quarantine_spike_factor: float = 3.0
+    quarantine_spike_floor: int = 50
     #: STOCKMIND_NEWS_LOOKBACK_HOURS — each news run also reads this far behind its interval
     #: (late listings, outages); stories are stored once, so the overlap costs nothing.
     news_lookback_hours: int = 48
+    #: STOCKMIND_EXECUTOR — local (LocalExecutor, the default) | celery (CeleryExecutor:
+    #: the local Redis as broker and STOCKMIND_CELERY_WORKERS workers beside the scheduler).
+    executor: str = "local"
+    #: STOCKMIND_CELERY_WORKERS — how many ``airflow celery worker`` processes (celery only).
+    celery_workers: int = 2
 
     @property
     def pg_dir(self) -> Path:
@@ -166,7 +219,24 @@ def get_settings() -> Settings:
         news_lookback_hours=_env_int("STOCKMIND_NEWS_LOOKBACK_HOURS", 48),
         bind_host=_env("STOCKMIND_BIND_HOST") or "127.0.0.1",
         quarantine_days=_env_int("STOCKMIND_QUARANTINE_DAYS", 90),
+        retention_minute_months=_env_keep("STOCKMIND_RETENTION_MINUTE_MONTHS", 3),
+        retention_hourly_months=_env_keep("STOCKMIND_RETENTION_HOURLY_MONTHS", 12),
+        retention_daily_years=_env_keep("STOCKMIND_RETENTION_DAILY_YEARS", 0),
+        airflow_clean_days=_env_keep("STOCKMIND_AIRFLOW_CLEAN_DAYS", 30),
+        stale_sessions=_env_positive("STOCKMIND_STALE_SESSIONS", 3),
+        quality_window_sessions=_env_positive("STOCKMIND_QUALITY_WINDOW_SESSIONS", 20),
+        quarantine_spike_factor=_env_float("STOCKMIND_QUARANTINE_SPIKE_FACTOR", 3.0),
+        quarantine_spike_floor=_env_int("STOCKMIND_QUARANTINE_SPIKE_FLOOR", 50),
+        executor=_executor(),
+        celery_workers=_env_int("STOCKMIND_CELERY_WORKERS", 2),
     )
+
+
+def _executor() -> str:
+    executor = (_env("STOCKMIND_EXECUTOR") or "local").lower()
+    if executor not in EXECUTORS:
+        raise ValueError(f"STOCKMIND_EXECUTOR must be one of {EXECUTORS}, got {executor!r}")
+    return executor
 
 
 def _sentiment_scorer() -> str:

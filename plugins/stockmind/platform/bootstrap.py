@@ -12,9 +12,10 @@ import os
 import time
 from collections.abc import Callable
 
-from stockmind import migrate
+from stockmind import migrate, queues
 from stockmind.db import connect, create_database, redact, warehouse_dsn, with_database
 from stockmind.platform.airflow_client import AirflowAPIError, AirflowClient
+from stockmind.platform.celery_workers import worker_services
 from stockmind.platform.environment import (
     ADMIN_USER,
     admin_password,
@@ -29,8 +30,8 @@ from stockmind.platform.first_news import first_news
 from stockmind.platform.postgres_cluster import LocalCluster
 from stockmind.platform.processes import (
     LATE_SERVICES,
-    SERVICES,
     service_pid,
+    services,
     start_service,
     stop_service,
 )
@@ -42,7 +43,8 @@ TRANSFORM_DAG = "transform_market"
 QUOTES_DAG = "poll_quotes"
 SCORE_DAG = "score_forecaster"  # train_forecaster stays paused: weekly retraining is opt-in
 NEWS_DAG = "ingest_news"
-DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG, "maintain_warehouse")
+MAINTENANCE_DAG = "maintain_warehouse"  # its quality checks judge the loaded history: last
+DAGS = (PRICE_DAG, "refresh_symbols", TRANSFORM_DAG)
 
 
 def _client(settings: Settings) -> AirflowClient:
@@ -134,7 +136,7 @@ def up(
     say(f"Warehouse schema: revision {migrate.upgrade(dsn)}")
     say("Airflow metadata: airflow db migrate …")
     run_airflow(settings, ["db", "migrate"], capture_output=True, text=True)
-    for name in SERVICES:
+    for name in services(settings):
         if name not in LATE_SERVICES:
             say(f"{name}: pid {start_service(settings, name)}")
     today = dt.date.today()
@@ -173,7 +175,7 @@ def up(
     news = first_news(settings, dsn, mlflow_url(settings) if forecasts else None, say)
     say(f"News: {news}")
     # the minute poll last: it would compete with the backfill for the scheduler
-    for dag_id in (SCORE_DAG, NEWS_DAG, QUOTES_DAG):  # from now on, on their schedules
+    for dag_id in (SCORE_DAG, NEWS_DAG, QUOTES_DAG, MAINTENANCE_DAG):  # on their schedules
         client.wait_dag(dag_id)
         client.unpause(dag_id)
     summary = warehouse_summary(dsn)
@@ -196,6 +198,7 @@ def up(
         "news": news,
         "polls_always": settings.polls_always(),
         "history": history["line"],
+        "executor": executor_line(settings),
         **summary,
     }
     say(render(report))
@@ -206,6 +209,16 @@ def up(
                 f"{settings.airflow_home / 'logs'}"
             )
     return report
+
+
+def executor_line(settings: Settings) -> str:
+    workers = worker_services(settings)
+    if not workers:
+        return "LocalExecutor (STOCKMIND_EXECUTOR=celery: Celery workers)"
+    return (
+        f"CeleryExecutor: {len(workers)} workers ({', '.join(workers)}) on queues "
+        f"{', '.join(queues.ALL)}; broker: the local Redis"
+    )
 
 
 def render(r: dict) -> str:
@@ -222,6 +235,7 @@ StockMind is up ({r["seconds"]} s).
   History       {r["history"]}
   Indicators    {r["indicators"]} rows in marts.fct_indicators_daily
   DAG runs      {PRICE_DAG}: {runs}; {TRANSFORM_DAG}: {dbt_runs}
+  Executor      {r["executor"]}
   dbt docs      {r["docs_url"]}   (lineage of every model)
   REST API      {r["api_url"]}   (OpenAPI: /api/openapi.json, docs: /api/docs)
   Live quotes   {r["ws_url"]}   ({QUOTES_DAG} every minute, {hours})
@@ -237,7 +251,7 @@ StockMind is up ({r["seconds"]} s).
 
 
 def down(settings: Settings, say: Callable[[str], None] = print) -> None:
-    for name in reversed(SERVICES):
+    for name in reversed(services(settings, started_before=True)):
         if stop_service(settings, name):
             say(f"{name}: stopped")
     if not settings.database_url and LocalCluster(settings).stop():
@@ -248,7 +262,7 @@ def down(settings: Settings, say: Callable[[str], None] = print) -> None:
 def status(settings: Settings) -> dict[str, str]:
     out = {
         name: f"running (pid {pid})" if (pid := service_pid(settings, name)) else "stopped"
-        for name in SERVICES
+        for name in services(settings, started_before=True)
     }
     if settings.database_url:
         out["postgresql"] = f"external: {redact(warehouse_dsn(settings))}"

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from stockmind.db import local_dsn, sqlalchemy_url, warehouse_dsn, with_database
+from stockmind.platform.celery_workers import celery_env
 from stockmind.platform.postgres_cluster import free_port
 from stockmind.settings import Settings, state_secret
 
@@ -67,10 +68,11 @@ def airflow_port(settings: Settings) -> int:
     return airflow_ports(settings)["api"]
 
 
-def redis_url(settings: Settings) -> str:
-    """The local Redis of ``make up`` (password in a 0600 file under the local state)."""
+def redis_url(settings: Settings, db: int = 0) -> str:
+    """The local Redis of ``make up`` (password in a 0600 file under the local state):
+    database 0 holds the API's counters, 1 is the Celery broker's."""
     password = state_secret(settings.home / "redis" / "password")
-    return f"redis://:{password}@127.0.0.1:{airflow_ports(settings)['redis']}/0"
+    return f"redis://:{password}@127.0.0.1:{airflow_ports(settings)['redis']}/{db}"
 
 
 def admin_password(settings: Settings) -> str:
@@ -126,7 +128,6 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.root / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.root / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": env.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
@@ -157,6 +158,7 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",  # ~0.5 GB instead of ~2 GB
         }
     )
+    env.update(celery_env(settings, env, redis_url(settings, 1), airflow_metadata_dsn(settings)))
     bin_dir = str(Path(sys.executable).parent)
     if not env.get("PATH", "").startswith(bin_dir):
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")

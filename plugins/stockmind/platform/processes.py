@@ -17,6 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+from stockmind.platform.celery_workers import (
+    PREFIX,
+    worker_command,
+    worker_env,
+    worker_services,
+)
 from stockmind.platform.environment import (
     airflow_bin,
     airflow_env,
@@ -31,6 +37,19 @@ SERVICES = (
 )  # fmt: skip
 #: started by ``up`` only once a model is registered, and only when it fits (first_forecast)
 LATE_SERVICES = ("model-server",)
+
+
+def services(settings: Settings, started_before: bool = False) -> tuple[str, ...]:
+    """Every service of this configuration in start order: with the CeleryExecutor, the
+    workers after the scheduler. ``started_before`` adds workers of an earlier
+    configuration that left a pid file (``down`` and ``status`` find them)."""
+    cut = SERVICES.index("dag-processor") + 1
+    workers = set(worker_services(settings))
+    run = settings.home / "run"
+    if started_before and run.exists():  # another STOCKMIND_EXECUTOR / _CELERY_WORKERS
+        workers |= {p.stem for p in run.glob(f"{PREFIX}*.pid") if "." not in p.stem}
+    ordered = tuple(sorted(workers, key=lambda n: int(n.removeprefix(PREFIX))))
+    return SERVICES[:cut] + ordered + SERVICES[cut:]
 
 
 def redis_command(settings: Settings) -> list[str]:
@@ -89,6 +108,8 @@ def service_command(settings: Settings, name: str) -> list[str]:
     if name == "model-server":
         alias = os.environ.get("STOCKMIND_SERVE_ALIAS", "champion")
         return model_server_command(alias, airflow_ports(settings)["model"], settings.bind_host)
+    if name.startswith(PREFIX):
+        return worker_command(settings, name, airflow_bin())
     if name == "scheduler" and settings.loopback_only():
         # the log server binds every interface and has no host setting: with loopback only,
         # the api-server reads the task logs from the shared log folder itself
@@ -135,12 +156,18 @@ def api_command(bind: str, workers: int | None = None, threads: int | None = Non
     worker's reactor thread serves all its sockets (``stockmind_api.realtime.reactor``), so open
     sockets never take threads from HTTP (1,000 measured on the default 2 × 64,
     docs/benchmarks.md). The app writes its own JSON access log to stderr (gunicorn's
-    would be a duplicate)."""
+    would be a duplicate). ``--config`` is the API's gunicorn file, given by path (it must
+    run before ``prometheus_client`` is imported): ``/metrics`` then sums every worker's
+    figures, in ``PROMETHEUS_MULTIPROC_DIR`` or a private directory it makes."""
+    from stockmind.settings import DEFAULT_ROOT
+
     workers = workers or int(os.environ.get("API_WORKERS", "2"))
     threads = threads or int(os.environ.get("API_THREADS", "64"))
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return [
         gunicorn,
+        "--config",
+        str(DEFAULT_ROOT / "api" / "stockmind_api" / "gunicorn_conf.py"),
         "--bind",
         bind,
         "--workers",
@@ -166,7 +193,7 @@ def start_service(settings: Settings, name: str) -> int:
     with (logs / f"{name}.log").open("ab") as log:
         proc = subprocess.Popen(
             service_command(settings, name),
-            env=airflow_env(settings),
+            env=airflow_env(settings) | (worker_env(name) if name.startswith(PREFIX) else {}),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
