@@ -76,7 +76,7 @@ def maintain_warehouse():
         ctx = get_current_context()
         return housekeeping_as_of(ctx["data_interval_end"] or ctx["logical_date"])
 
-    @task(multiple_outputs=False)
+    @task(multiple_outputs=False, trigger_rule="all_done")  # judge the data even so
     def check_quality() -> dict:
         from stockmind.pipelines import quality_as_of
 

@@ -165,3 +165,29 @@ def test_problems_fail_with_reasons_and_degrade_health_until_fixed(airflow_db, w
     data = health(warehouse)[1]["data"]
     assert data["status"] == "healthy" and data["reasons"] == []
     assert data["quality"]["status"] == "passing"
+
+
+def test_a_rerun_of_an_older_interval_keeps_the_newer_outcome_and_old_checks_go_stale(
+    warehouse, db
+):
+    from stockmind_api.health.views import quality_summary
+
+    check_quality(RUN, warehouse)  # empty warehouse: every check passes
+    with db.cursor() as cur:  # an older interval re-run, now with a spike of rejections
+        records = [quarantine_record("sample", {"n": i}, "missing_close", None) for i in range(80)]
+        quarantine(cur, records)
+        cur.execute("update raw.rejected_rows set rejected_at = %s",
+                    (RUN - dt.timedelta(days=3, hours=2),))  # fmt: skip
+    older = check_quality(RUN - dt.timedelta(days=3), warehouse)
+    assert older["failed"] == ["quarantine_spike"]
+    with db.cursor() as cur:
+        cur.execute("select as_of, bool_and(ok) from ops.quality_checks group by as_of")
+        assert cur.fetchall() == [(RUN.date(), True)]  # today's outcome stands
+    with db.cursor() as cur:
+        cur.execute("select check_name as name, ok, reason, checked_at from ops.quality_checks")
+        names = ("name", "ok", "reason", "checked_at")
+        checks = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    fresh, _ = quality_summary(checks, now=checks[0]["checked_at"] + dt.timedelta(hours=1))
+    assert fresh["status"] == "passing"
+    stale, reasons = quality_summary(checks, now=checks[0]["checked_at"] + dt.timedelta(days=2))
+    assert stale["status"] == "stale" and reasons[0].startswith("quality checks: stale"), reasons

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -37,6 +38,10 @@ AIRFLOW_CLEAN_TABLES = (
     "log",
     "job",
 )
+#: the CeleryExecutor's result backend in the metadata database: one row per task run
+CELERY_CLEAN_TABLES = ("celery_taskmeta", "celery_tasksetmeta")
+#: the metadata database's real URL for the CLI (see clean_airflow_metadata)
+METADATA_URL_ENV = "STOCKMIND_AIRFLOW_DB_URL"
 
 
 def partitions(cur, table: str) -> dict[str, dt.date]:
@@ -208,10 +213,23 @@ def airflow_clean_command(
 
 def clean_airflow_metadata(before: dt.datetime, airflow: str | None = None) -> dict:
     """Purge Airflow's metadata older than ``before`` with its own CLI (the core stays free
-    of Airflow imports; the CLI reads the metadata database from the same environment the
-    task runs in); returns the rows found and deleted per table."""
+    of Airflow imports); returns the rows found and deleted per table.
+
+    Inside a task Airflow 3 hides the metadata database: the supervisor sets
+    ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` to ``airflow-db-not-allowed:///`` before the
+    task's code runs, and a child process inherits that. The platform therefore also gives
+    every Airflow process the real URL as ``STOCKMIND_AIRFLOW_DB_URL`` (``make up``'s
+    environment, compose), and the CLI gets it back here."""
     airflow = airflow or str(Path(sys.executable).with_name("airflow"))
-    proc = subprocess.run(airflow_clean_command(before, airflow), capture_output=True, text=True)
+    env = dict(os.environ)
+    if os.environ.get(METADATA_URL_ENV):
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = os.environ[METADATA_URL_ENV]
+    tables = AIRFLOW_CLEAN_TABLES
+    if "celery" in os.environ.get("AIRFLOW__CORE__EXECUTOR", "").lower():
+        tables += CELERY_CLEAN_TABLES
+    proc = subprocess.run(
+        airflow_clean_command(before, airflow, tables), capture_output=True, text=True, env=env
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"airflow db clean failed: {(proc.stderr or proc.stdout)[-2000:]}")
     deleted = clean_counts(proc.stdout)

@@ -114,11 +114,14 @@ from counted
 
 UPSERT = """
 insert into ops.quality_checks as q
-    (check_name, ok, observed, threshold, reason, details, checked_at)
-values (%s, %s, %s, %s, %s, %s, now())
+    (check_name, as_of, ok, observed, threshold, reason, details, checked_at)
+values (%s, %s, %s, %s, %s, %s, %s, now())
 on conflict (check_name) do update set
-    ok = excluded.ok, observed = excluded.observed, threshold = excluded.threshold,
-    reason = excluded.reason, details = excluded.details, checked_at = excluded.checked_at
+    as_of = excluded.as_of, ok = excluded.ok, observed = excluded.observed,
+    threshold = excluded.threshold, reason = excluded.reason, details = excluded.details,
+    checked_at = excluded.checked_at
+-- a re-run of an older interval (a cleared or backfilled run) keeps the newer outcome
+where excluded.as_of >= q.as_of
 """
 
 
@@ -253,10 +256,11 @@ def run_checks(cur, at: dt.datetime, settings: Settings) -> list[CheckResult]:
 
 
 def write_results(cur, results: list[CheckResult], as_of: dt.date) -> None:
-    """Replace each check's row (the table holds the latest outcome of each)."""
+    """Replace each check's row (the table holds the latest outcome of each), unless the
+    stored one judged a later date."""
     for r in results:
         details = json.dumps(r.details | {"as_of": str(as_of)}, default=str)
-        cur.execute(UPSERT, (r.name, r.ok, r.observed, r.threshold, r.reason, details))
+        cur.execute(UPSERT, (r.name, as_of, r.ok, r.observed, r.threshold, r.reason, details))
 
 
 def check_quality(at: dt.datetime, dsn: str | None = None) -> dict:

@@ -228,7 +228,7 @@ def get_settings() -> Settings:
         quarantine_spike_factor=_env_float("STOCKMIND_QUARANTINE_SPIKE_FACTOR", 3.0),
         quarantine_spike_floor=_env_int("STOCKMIND_QUARANTINE_SPIKE_FLOOR", 50),
         executor=_executor(),
-        celery_workers=_env_int("STOCKMIND_CELERY_WORKERS", 2),
+        celery_workers=_env_positive("STOCKMIND_CELERY_WORKERS", 2),
     )
 
 

@@ -42,5 +42,11 @@ def freshness(db: Pool) -> dict:
 
 def quality_checks(db: Pool) -> list[dict]:
     """The latest outcome of each data-quality check, by name (none: not run yet)."""
-    found = db.fetch_one("select to_regclass('ops.quality_checks') as found")["found"]
+    # to_regclass raises (not null) without usage on the schema: a deployment that granted
+    # the API role only the marts still gets an answer (checks "not_run")
+    found = db.fetch_one(
+        "select case when not exists (select 1 from pg_namespace where nspname = 'ops')"
+        " then false when not has_schema_privilege(current_user, 'ops', 'usage') then false"
+        " else to_regclass('ops.quality_checks') is not null end as found"
+    )["found"]
     return db.fetch_all(QUALITY_CHECKS) if found else []

@@ -41,7 +41,10 @@ class QualitySchema(CamelSchema):
     """The daily maintenance run's data-quality checks (``maintain_warehouse``)."""
 
     status = fields.String(
-        metadata={"description": "not_run (no check recorded yet)|passing|failing"}
+        metadata={
+            "description": "not_run (no check recorded yet)|passing|failing|stale (the "
+            "latest outcome is over 36 h old: the daily run stopped)"
+        }
     )
     checked_at = fields.DateTime(
         allow_none=True, metadata={"description": "when the checks last ran"}

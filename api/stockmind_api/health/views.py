@@ -10,6 +10,8 @@ every replica out of rotation at once for a problem none of them can fix.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app
 
 from stockmind_api.database import db
@@ -22,11 +24,24 @@ from stockmind_api.schemas import envelope
 blp = Blueprint("health", __name__, url_prefix="/api", description="Service health")
 
 
-def quality_summary(checks: list[dict]) -> tuple[dict, list[str]]:
-    """The checks' block of the answer, and a reason per failing check."""
+#: maintain_warehouse runs daily: outcomes older than this mean the checks stopped running
+#: (the DAG paused or failing), and yesterday's "passing" no longer says anything
+MAX_CHECK_AGE = dt.timedelta(hours=36)
+
+
+def quality_summary(checks: list[dict], now: dt.datetime | None = None) -> tuple[dict, list[str]]:
+    """The checks' block of the answer, and a reason per failing check (or one saying the
+    checks are stale)."""
     reasons = [f"{c['name']}: {c['reason']}" for c in checks if not c["ok"]]
     status = "not_run" if not checks else "failing" if reasons else "passing"
     checked_at = max((c["checked_at"] for c in checks), default=None)
+    now = now or dt.datetime.now(dt.UTC)
+    if checked_at is not None and now - checked_at > MAX_CHECK_AGE:
+        status = "stale"
+        reasons.append(
+            f"quality checks: stale, last run {checked_at:%Y-%m-%d %H:%M} UTC"
+            " (maintain_warehouse runs daily: is it paused or failing?)"
+        )
     return {"status": status, "checked_at": checked_at, "checks": checks}, reasons
 
 

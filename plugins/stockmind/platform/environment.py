@@ -125,6 +125,9 @@ def airflow_env(settings: Settings, base: dict[str, str] | None = None) -> dict[
             "DATABASE_URL": warehouse_dsn(settings),
             "AIRFLOW_CONN_STOCKMIND_WAREHOUSE": warehouse_dsn(settings),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_dsn(settings),
+            # tasks cannot see the one above (Airflow 3 blocks it); maintenance's
+            # `airflow db clean` can (stockmind.maintenance.clean_airflow_metadata)
+            "STOCKMIND_AIRFLOW_DB_URL": airflow_metadata_dsn(settings),
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.root / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(settings.root / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

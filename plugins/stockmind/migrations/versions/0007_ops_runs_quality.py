@@ -3,8 +3,10 @@
 ``ops.pipeline_runs`` gets one row per DAG run that loads data (the run's summarize task
 writes it, keyed on the run, so a re-run replaces its row): rows loaded and quarantined,
 and when. ``ops.quality_checks`` holds the latest outcome of each data-quality check
-(the maintenance run replaces them): the API's ``/api/health`` reports ``degraded`` with
-the failing checks' reasons, and ``/metrics`` exports both tables for Prometheus.
+(the maintenance run replaces them, unless the stored outcome judged a later date:
+a re-run of an old interval does not overwrite today's): the API's ``/api/health``
+reports ``degraded`` with the failing checks' reasons, and ``/metrics`` exports both
+tables for Prometheus.
 
 Revision ID: 0007
 Revises: 0006
@@ -38,6 +40,7 @@ def upgrade() -> None:
 
         create table ops.quality_checks (
             check_name   text primary key,
+            as_of        date not null,             -- the run's date the check judged
             ok           boolean not null,
             observed     double precision,          -- the figure the check measured
             threshold    double precision,          -- the limit it was held to
