@@ -12,6 +12,7 @@ import datetime as dt
 import http.client
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -169,11 +170,13 @@ def test_websocket_clients_add_up_across_workers(server):
     url = server.replace("http://", "ws://") + "/ws/market"
     clients, pids, gunicorn = [], set(), gunicorn_pids(server)
     try:
-        while len(pids) < 2 or len(clients) < 4:
-            assert len(clients) < 16, f"every WebSocket went to one worker ({pids})"
-            ws = Client.connect(url)
-            clients.append(ws)
-            pids.add(serving_pid(server, ws.sock.getsockname()[1], gunicorn))
+        # 8 handshakes at once per round: sequential ones can all land on the idle worker
+        with ThreadPoolExecutor(8) as pool:
+            while len(pids) < 2 or len(clients) < 4:
+                assert len(clients) < 64, f"every WebSocket went to one worker ({pids})"
+                batch = list(pool.map(lambda _: Client.connect(url), range(8)))
+                clients += batch
+                pids |= {serving_pid(server, ws.sock.getsockname()[1], gunicorn) for ws in batch}
         deadline = time.monotonic() + 10  # each worker publishes its count every second
         while total(scrape(server), "stockmind_ws_clients") != len(clients):
             assert time.monotonic() < deadline, scrape(server)
@@ -206,9 +209,10 @@ def test_pipeline_runs_freshness_and_quality_checks_are_exported(server, warehou
     record_run("poll_quotes", "scheduled__9", None, 16, 0, None, warehouse_dsn)
     with connect(warehouse_dsn) as conn, conn.cursor() as cur:
         cur.execute(
-            "insert into ops.quality_checks (check_name, ok, observed, threshold, reason) "
-            "values ('stale_symbols', false, 2, 0, 'AAPL, MSFT: no bar for 3 days'), "
-            "       ('missing_days', true, 0, 0, '')"
+            "insert into ops.quality_checks (check_name, as_of, ok, observed, threshold,"
+            " reason) values"
+            " ('stale_symbols', '2026-03-31', false, 2, 0, 'AAPL, MSFT: no bar for 3 days'),"
+            " ('missing_days', '2026-03-31', true, 0, 0, '')"
         )
         today = dt.datetime.now(dt.UTC).date()
         ensure_partitions(cur, "raw.quotes_minute", today - dt.timedelta(days=1), today)

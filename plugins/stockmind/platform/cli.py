@@ -218,8 +218,10 @@ def cmd_platform(args, settings: Settings) -> int:
     elif args.command == "down":
         bootstrap.down(settings)
     else:
-        for name, state in bootstrap.status(settings).items():
-            print(f"{name:14} {state}")
+        states = bootstrap.status(settings)
+        width = max(map(len, states)) + 1
+        for name, state in states.items():
+            print(f"{name:{width}} {state}")
     return 0
 
 

@@ -75,9 +75,6 @@ changed_days as (
     select distinct symbol, trade_date
     from {{ rows }}
     where {{ stored_column }} > (select stored_after from watermark)
-        -- and a bound on time, so only recent partitions are read (ingested_at has no
-        -- index): the poll stores each minute as it happens, never a week late
-        and {{ time_column }} > (select stored_after from watermark) - interval '7 days'
 ),
 
 selected as (
