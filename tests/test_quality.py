@@ -140,7 +140,8 @@ def test_problems_fail_with_reasons_and_degrade_health_until_fixed(airflow_db, w
         "MSFT (last 2024-06-24)"
     )
     assert reasons["no_minute_quotes"] == (
-        "no minute quotes at all in market hours on 2024-06-28, though the poll ran before"
+        "no minute quotes at all in market hours on 2024-06-28, though the poll was running "
+        "in the days before"
     )
     assert reasons["quarantine_spike"].startswith(
         "60 rows quarantined in the last 24 h, over 50 (3× the 14-day daily average 1.0"

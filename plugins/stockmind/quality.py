@@ -93,7 +93,10 @@ quoted as (
     select distinct symbol from raw.quotes_minute where ts >= %(open)s and ts < %(close)s
 )
 select (select count(*) from quoted) as quoted,
-       exists (select 1 from raw.quotes_minute where ts < %(close)s) as polled_before,
+       -- the poll was running: it wrote quotes in the days before the session opened (a
+       -- weekend or a holiday between; an odd historical quote loaded by hand does not count)
+       exists (select 1 from raw.quotes_minute
+               where ts >= %(open)s - interval '4 days' and ts < %(open)s) as polled_before,
        coalesce((select array_agg(symbol order by symbol) from active
                  where symbol not in (select symbol from quoted)), '{{}}') as unquoted
 """
@@ -210,11 +213,14 @@ def check_minute_quotes(cur, session: dt.date, tz: str) -> CheckResult:
         return CheckResult("no_minute_quotes", True, quoted, 1, reason, details)
     if not polled_before:
         reason = (
-            f"not judged: no minute quote stored from before {session}'s close "
-            "(the poll has never run, or started after that session)"
+            f"not judged: no minute quote stored in the 4 days before {session}'s open "
+            "(the poll was not running then: never started, or started after)"
         )
         return CheckResult("no_minute_quotes", True, 0, 1, reason, details | {"judged": False})
-    reason = f"no minute quotes at all in market hours on {session}, though the poll ran before"
+    reason = (
+        f"no minute quotes at all in market hours on {session}, though the poll was "
+        "running in the days before"
+    )
     return CheckResult("no_minute_quotes", False, 0, 1, reason, details)
 
 
