@@ -28,6 +28,7 @@ from sqlalchemy import create_engine
 from stockmind.db import sqlalchemy_url
 from stockmind.dbt_runner import model_seconds, run_dbt
 from stockmind.ingest import ingest_prices
+from stockmind.loader import log_price_changes
 from stockmind.providers.csv import CsvProvider
 
 SELECT = ["run", "--select", "+fct_indicators_daily", "fct_prices_daily"]
@@ -112,11 +113,13 @@ def add_one_day(dsn: str) -> int:
                 adj_close * 1.005, volume, 'bench'
             from (select distinct on (symbol) * from raw.prices_daily
                   order by symbol, trade_date desc) last
+            returning symbol, trade_date
             """
         )
-        added = cur.rowcount
+        added = cur.fetchall()
+        log_price_changes(cur, added)  # what every writer owes the incremental marts
     conn.close()
-    return added
+    return len(added)
 
 
 def main() -> int:
@@ -134,11 +137,10 @@ def main() -> int:
             dsn=dsn,
             progress=lambda m: None,
         )
-        no_lag = ["--vars", '{"indicator_watermark_lag": "0 seconds"}']
-        full_cmd, full_model = dbt_timed(dsn, [*SELECT, "--full-refresh", *no_lag])
+        full_cmd, full_model = dbt_timed(dsn, [*SELECT, "--full-refresh"])
         pandas = pandas_path(dsn)
         added = add_one_day(dsn)
-        inc_cmd, inc_model = dbt_timed(dsn, [*SELECT, *no_lag])
+        inc_cmd, inc_model = dbt_timed(dsn, [*SELECT])
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select count(*) from marts.fct_indicators_daily")
             (rows,) = cur.fetchone()

@@ -1,5 +1,8 @@
-"""The incremental indicator mart equals a full refresh (to 1e-9, every column), after new
-days and after a backfill of older bars — and recomputes only what changed."""
+"""The incremental marts equal a full refresh (to 1e-9, every column) — the indicators after
+new days and backfills, the scanners and their movers/overview after new days, late bars,
+deletions and corrections at the source — and recompute only what changed, tracked
+exactly (ops.change_log): a build with nothing new rewrites nothing, and a load still in
+flight during a build is picked up by the next one."""
 
 import datetime as dt
 import re
@@ -8,18 +11,30 @@ import numpy as np
 import pandas as pd
 import psycopg2
 import pytest
-from conftest import run_dbt
-from stockmind.loader import load_prices
+from conftest import read_frame, run_dbt, table_digest
+from stockmind.ingest import ingest_price_batch
+from stockmind.loader import load_prices, log_price_changes
+from stockmind.providers.base import FetchResult
 from stockmind.providers.sample import SampleProvider
 from stockmind.trading_calendar import trading_days
 from stockmind.validation import validate_prices
 
 pytestmark = pytest.mark.slow
 SYMBOLS = ["AAPL", "KO", "XOM"]
-NO_LAG = '{"indicator_watermark_lag": "0 seconds"}'  # the 1-hour safety lag would widen every run
+#: every incremental mart, with its key
+MARTS = {
+    "fct_indicators_daily": "symbol, trade_date",
+    "fct_scanner_daily": "symbol, period_start",
+    "fct_scanner_weekly": "symbol, period_start",
+    "fct_movers_daily": "period_start, list, rank",
+    "fct_movers_weekly": "period_start, list, rank",
+    "fct_market_overview_daily": "period_start",
+    "fct_market_overview_weekly": "period_start",
+}
+ALL_MARTS = [f"+{name}" for name in MARTS]
 
 
-def load(dsn, symbols, start, end, drop=None, bump=None):
+def sample_frame(symbols, start, end, drop=None, bump=None):
     frame = SampleProvider().fetch_daily(symbols, start, end).frame
     if drop:
         symbol, first, last = drop
@@ -31,50 +46,73 @@ def load(dsn, symbols, start, end, drop=None, bump=None):
         symbol, day = bump
         row = (frame.symbol == symbol) & (frame.trade_date == pd.Timestamp(day))
         frame.loc[row, ["close", "adj_close", "high"]] *= 1.01
+    return frame.reset_index(drop=True)
+
+
+def load(dsn, symbols, start, end, drop=None, bump=None):
+    frame = sample_frame(symbols, start, end, drop, bump)
     conn = psycopg2.connect(dsn)
     stats = load_prices(conn, validate_prices(frame, as_of=dt.date(2030, 1, 1)), "sample")
     conn.close()
     return stats
 
 
-def build(dsn, *extra):
-    out = run_dbt(dsn, "run", "--select", "+fct_indicators_daily", "--vars", NO_LAG, *extra)
-    return int(re.search(r"fct_indicators_daily .*\[(?:SELECT|INSERT 0) (\d+)", out).group(1))
+def rows_written(out: str) -> dict[str, int]:
+    """Rows each mart's build wrote (dbt's log: [INSERT 0 n] incremental, [SELECT n] full)."""
+    return {
+        name: int(count)
+        for name, count in re.findall(r"model marts\.(\w+) \.*.*?\[(?:SELECT|INSERT 0) (\d+)", out)
+    }
 
 
-def snapshot(dsn):
-    from sqlalchemy import create_engine
-    from stockmind.db import sqlalchemy_url
+def build(dsn, *extra, select=("+fct_indicators_daily",)):
+    return rows_written(run_dbt(dsn, "run", "--select", *select, *extra))
 
-    engine = create_engine(sqlalchemy_url(dsn))
+
+def snapshot(dsn, table="fct_indicators_daily"):
+    frame = read_frame(dsn, f"select * from marts.{table} order by {MARTS[table]}")
+    return frame.drop(columns=["source_ingested_at"], errors="ignore")
+
+
+def assert_frames_equal(incremental, full, label):
+    assert len(incremental) == len(full), f"{label}: {len(incremental)} rows vs {len(full)}"
+    assert list(incremental.columns) == list(full.columns), label
+    for col in full.columns:
+        a, b = incremental[col], full[col]
+        if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
+            a, b = a.astype(float).to_numpy(), b.astype(float).to_numpy()
+            assert np.array_equal(np.isnan(a), np.isnan(b)), f"{label}.{col}: NULLs differ"
+            assert np.nanmax(np.abs(a - b), initial=0) <= 1e-9, (
+                f"{label}.{col} differs by {np.nanmax(np.abs(a - b))}"
+            )
+        else:
+            assert (a.isna() == b.isna()).all(), f"{label}.{col}: NULLs differ"
+            assert (a[a.notna()] == b[b.notna()]).all(), f"{label}.{col} differs"
+
+
+def assert_equal_to_full_refresh(dsn, tables=("fct_indicators_daily",)):
+    incremental = {table: snapshot(dsn, table) for table in tables}
+    build(dsn, "--full-refresh", select=[f"+{table}" for table in tables])
+    for table in tables:
+        assert_frames_equal(incremental[table], snapshot(dsn, table), table)
+
+
+def digests(dsn):
+    conn = psycopg2.connect(dsn)
     try:
-        frame = pd.read_sql(
-            "select * from marts.fct_indicators_daily order by symbol, trade_date", engine
-        )
+        return {name: table_digest(conn, f"marts.{name}", key) for name, key in MARTS.items()}
     finally:
-        engine.dispose()
-    return frame.drop(columns=["source_ingested_at"])
+        conn.close()
 
 
-def assert_equal_to_full_refresh(dsn):
-    incremental = snapshot(dsn)
-    build(dsn, "--full-refresh")
-    full = snapshot(dsn)
-    assert len(incremental) == len(full)
-    assert (
-        (
-            incremental[["symbol", "trade_date", "row_num"]]
-            == full[["symbol", "trade_date", "row_num"]]
-        )
-        .all()
-        .all()
-    )
-    for col in full.columns.drop(["symbol", "trade_date"]):
-        a, b = incremental[col].astype(float).to_numpy(), full[col].astype(float).to_numpy()
-        assert np.array_equal(np.isnan(a), np.isnan(b)), f"{col}: NULLs differ"
-        assert np.nanmax(np.abs(a - b), initial=0) <= 1e-9, (
-            f"{col} differs by {np.nanmax(np.abs(a - b))}"
-        )
+def scalar(dsn, sql, params=None):
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
 
 
 def test_incremental_equals_full_refresh_after_new_days_and_backfills(module_warehouse):
@@ -86,12 +124,12 @@ def test_incremental_equals_full_refresh_after_new_days_and_backfills(module_war
         dt.date(2024, 6, 28),
         drop=("KO", "2024-02-01", "2024-02-15"),
     )
-    first = build(dsn)
+    first = build(dsn)["fct_indicators_daily"]
     assert first == 3 * 374 - 11  # 2023–H1 2024 trading days, KO's 11-day gap missing
 
     # new days: only July's bars are computed, continuing EMA/Wilder state from June 28
     load(dsn, SYMBOLS, dt.date(2024, 7, 1), dt.date(2024, 7, 31))
-    assert build(dsn) == 3 * 22
+    assert build(dsn)["fct_indicators_daily"] == 3 * 22
     assert_equal_to_full_refresh(dsn)
 
     # a late backfill of KO's gap and a corrected AAPL bar: each symbol recomputed from its
@@ -100,5 +138,180 @@ def test_incremental_equals_full_refresh_after_new_days_and_backfills(module_war
     load(dsn, ["AAPL"], dt.date(2024, 5, 10), dt.date(2024, 5, 10), bump=("AAPL", "2024-05-10"))
     ko_rows = len(trading_days(dt.date(2024, 2, 1), dt.date(2024, 7, 31)))
     aapl_rows = len(trading_days(dt.date(2024, 5, 10), dt.date(2024, 7, 31)))
-    assert build(dsn) == ko_rows + aapl_rows
+    assert build(dsn)["fct_indicators_daily"] == ko_rows + aapl_rows
     assert_equal_to_full_refresh(dsn)
+
+    # a re-run of the same loads changes nothing, logs nothing, recomputes nothing
+    load(dsn, ["KO"], dt.date(2024, 2, 1), dt.date(2024, 2, 15))
+    assert build(dsn)["fct_indicators_daily"] == 0
+
+
+class EditedSource:
+    """The sample source as it answers after the provider deleted and corrected bars."""
+
+    name = "sample"
+
+    def __init__(self, delete=(), correct=()):
+        self.delete, self.correct = set(delete), set(correct)
+
+    def fetch_daily(self, symbols, start, end):
+        frame = SampleProvider().fetch_daily(symbols, start, end).frame
+        keys = list(zip(frame.symbol, frame.trade_date.dt.date, strict=True))
+        frame = frame[[key not in self.delete for key in keys]].reset_index(drop=True)
+        for symbol, day in self.correct:
+            row = (frame.symbol == symbol) & (frame.trade_date == pd.Timestamp(day))
+            frame.loc[row, ["close", "adj_close", "high"]] *= 1.02
+        return FetchResult(frame)
+
+
+UNIVERSE = ["AAPL", "KO", "XOM", "MSFT", "JPM"]
+
+
+@pytest.fixture(scope="module")
+def scanned():
+    """Its own warehouse (the indicator test above has the module's): a year of bars for
+    five symbols through a Wednesday, every incremental mart built."""
+    import uuid
+
+    from conftest import create_database, drop_database
+    from stockmind import migrate
+
+    name = f"stockmind_test_{uuid.uuid4().hex[:10]}"
+    dsn = create_database(name)
+    migrate.upgrade(dsn)
+    load(dsn, UNIVERSE, dt.date(2023, 6, 1), dt.date(2024, 6, 26))
+    built = build(dsn, select=ALL_MARTS)
+    assert built["fct_scanner_daily"] == built["fct_indicators_daily"] > 0  # the first: all
+    yield dsn
+    drop_database(name)
+
+
+def test_scanners_update_only_changed_periods_and_equal_a_full_refresh(scanned):
+    dsn = scanned
+    # nothing new: no mart rewrites a row (same contents, same row versions)
+    before = digests(dsn)
+    assert set(build(dsn, select=ALL_MARTS).values()) == {0}
+    assert digests(dsn) == before
+
+    # one new day (Thursday): one day rescanned, the current week's weekly rows only
+    load(dsn, UNIVERSE, dt.date(2024, 6, 27), dt.date(2024, 6, 27))
+    built = build(dsn, select=ALL_MARTS)
+    assert built["fct_indicators_daily"] == built["fct_scanner_daily"] == len(UNIVERSE)
+    assert built["fct_scanner_weekly"] == len(UNIVERSE)  # the week of June 24
+    assert built["fct_market_overview_daily"] == built["fct_market_overview_weekly"] == 1
+    assert_equal_to_full_refresh(dsn, list(MARTS))
+
+    # a late bar three weeks back (MSFT's June 5 corrected) and a new day: the daily scan
+    # from June 5 on, the weekly one from that week on, for every symbol (ranks)
+    load(dsn, ["MSFT"], dt.date(2024, 6, 5), dt.date(2024, 6, 5), bump=("MSFT", "2024-06-05"))
+    load(dsn, UNIVERSE, dt.date(2024, 6, 28), dt.date(2024, 6, 28))
+    built = build(dsn, select=ALL_MARTS)
+    days = len(trading_days(dt.date(2024, 6, 5), dt.date(2024, 6, 28)))
+    assert built["fct_scanner_daily"] == len(UNIVERSE) * days
+    assert built["fct_scanner_weekly"] == len(UNIVERSE) * 4  # weeks of June 3, 10, 17, 24
+    assert_equal_to_full_refresh(dsn, list(MARTS))
+
+    # the source deleted XOM's June 12 and corrected KO's June 20: a re-fetch of the month
+    # deletes and updates them, and both flow through every mart
+    source = EditedSource(delete={("XOM", dt.date(2024, 6, 12))}, correct={("KO", "2024-06-20")})
+    report = ingest_price_batch(
+        ["XOM", "KO"], dt.date(2024, 6, 1), dt.date(2024, 6, 28), provider=source, dsn=dsn
+    )
+    assert (report.load["deleted"], report.load["written"]) == (1, 1)
+    build(dsn, select=ALL_MARTS)
+    gone = "select count(*) from marts.{} where symbol = 'XOM' and {} = '2024-06-12'"
+    assert scalar(dsn, gone.format("fct_indicators_daily", "trade_date")) == 0
+    assert scalar(dsn, gone.format("fct_scanner_daily", "period_start")) == 0
+    assert_equal_to_full_refresh(dsn, list(MARTS))
+
+    # after the run, the log keeps no row that every consumer of its stream has taken
+    consumed = """
+        select count(*) from ops.change_log as log
+        where log.txid < (select min(pg_snapshot_xmin(mark.consumed))
+                          from ops.change_watermarks as mark where mark.stream = log.stream)
+    """
+    assert scalar(dsn, consumed) == 0
+    assert scalar(dsn, "select count(*) from ops.change_watermarks") == len(MARTS)
+
+
+def test_a_load_in_flight_during_a_build_is_picked_up_by_the_next(scanned):
+    """A load that took its transaction id before another load committed, but commits
+    after a build ran: that build cannot see it, the next one takes it."""
+    dsn = scanned
+    day = dt.date(2024, 6, 3)
+    late = psycopg2.connect(dsn)
+    try:
+        with late.cursor() as cur:  # an older transaction writes first (its id is lower)…
+            row = sample_frame(["JPM"], day, day, bump=("JPM", day.isoformat())).iloc[0]
+            cur.execute(
+                "update raw.prices_daily set close = %s, adj_close = %s, high = %s"
+                " where symbol = 'JPM' and trade_date = %s",
+                (float(row.close), float(row.adj_close), float(row.high), day),
+            )
+            log_price_changes(cur, [("JPM", day)])
+        # …a later load commits, and a build runs while the first is still in flight
+        load(dsn, UNIVERSE, dt.date(2024, 7, 1), dt.date(2024, 7, 1))
+        built = build(dsn, select=ALL_MARTS)
+        assert built["fct_indicators_daily"] == len(UNIVERSE)  # July 1 only
+        late.commit()
+    finally:
+        late.close()
+    built = build(dsn, select=ALL_MARTS)
+    jpm_rows = scalar(
+        dsn,
+        "select count(*) from raw.prices_daily where symbol = 'JPM' and trade_date >= %s",
+        (day,),
+    )
+    assert built["fct_indicators_daily"] == jpm_rows
+    assert_equal_to_full_refresh(dsn, list(MARTS))
+
+
+def dbt_failure(dsn: str, *args: str) -> str:
+    """``stockmind dbt <args>`` that must fail; returns its output."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    stockmind = str(Path(sys.executable).parent / "stockmind")
+    env = {**os.environ, "DATABASE_URL": dsn, "DBT_USE_COLORS": "false"}
+    proc = subprocess.run([stockmind, "dbt", *args], env=env, capture_output=True, text=True)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    return proc.stdout
+
+
+def test_a_build_tests_the_rows_it_changed_and_dbt_test_every_row(scanned):
+    """The big marts' tests read, in an incremental build, only the rows the build changed
+    (macros/tests/get_where_subquery.sql): a broken row nothing touched passes a build,
+    fails `dbt test` and a build with test_all_rows, and is tested — recomputed — once a
+    change reaches it."""
+    dsn = scanned
+    broken = "update marts.fct_indicators_daily set sma_20 = null where symbol = 'KO' and trade_date = %s"
+    day = dt.date(2023, 9, 5)  # far from any change, well past SMA(20)'s warm-up
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(broken, (day,))
+            assert cur.rowcount == 1
+    finally:
+        conn.close()
+    test_name = "null_until_row_fct_indicators_daily_sma_20__20"
+    failed = rf"FAIL 1 {test_name} "
+    out = run_dbt(dsn, "build", "--select", "fct_indicators_daily")  # nothing changed
+    assert re.search(rf"PASS {test_name} ", out), out[-3000:]  # …so the row was not read
+    assert re.search(failed, dbt_failure(dsn, "test", "--select", "fct_indicators_daily"))
+    out = dbt_failure(
+        dsn, "build", "--select", "fct_indicators_daily", "--vars", "{test_all_rows: true}"
+    )
+    assert re.search(failed, out), out[-3000:]
+    # a change logged for KO from that day: the build recomputes KO from it and tests it
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            log_price_changes(cur, [("KO", day)])
+    finally:
+        conn.close()
+    out = run_dbt(dsn, "build", "--select", "fct_indicators_daily")
+    assert re.search(rf"PASS {test_name} ", out), out[-3000:]
+    run_dbt(dsn, "test", "--select", "fct_indicators_daily")
+    assert_equal_to_full_refresh(dsn, list(MARTS))

@@ -1,4 +1,5 @@
-"""COPY + upsert loading on a real PostgreSQL: idempotent, updates changes, quarantines."""
+"""COPY + upsert loading on a real PostgreSQL: idempotent, updates changes, quarantines,
+logs what changed (ops.change_log) and deletes what the source no longer has."""
 
 import datetime as dt
 
@@ -8,6 +9,7 @@ from conftest import table_digest
 from stockmind.ingest import ingest_price_batch
 from stockmind.loader import load_prices
 from stockmind.providers.sample import SampleProvider
+from stockmind.trading_calendar import trading_days
 from stockmind.validation import validate_prices
 
 
@@ -106,3 +108,90 @@ def test_retention_drops_expired_minute_partitions_only(db, warehouse):
         assert list(partitions(cur, "raw.prices_daily")) == ["prices_daily_y2010"]  # kept forever
         cur.execute("select price from raw.quotes_minute")
         assert cur.fetchall() == [(2.0,)]
+
+
+def _log(db):
+    with db.cursor() as cur:
+        cur.execute("select stream, symbol, first_date from ops.change_log order by txid, symbol")
+        return cur.fetchall()
+
+
+def test_each_load_logs_its_changed_symbols_once_from_the_earliest_date(db, warehouse):
+    frame = (
+        SampleProvider()
+        .fetch_daily(["AAPL", "KO"], dt.date(2024, 1, 2), dt.date(2024, 1, 31))
+        .frame
+    )
+    _load(warehouse, frame)  # a first load: COPY, every symbol from its first bar
+    assert _log(db) == [
+        ("raw.prices_daily", "AAPL", dt.date(2024, 1, 2)),
+        ("raw.prices_daily", "KO", dt.date(2024, 1, 2)),
+    ]
+    _load(warehouse, frame)  # a re-run changes nothing and logs nothing
+    assert len(_log(db)) == 2
+    changed = (frame.symbol == "KO") & frame.trade_date.isin(
+        pd.to_datetime(["2024-01-10", "2024-01-17"])
+    )
+    frame.loc[changed, ["close", "adj_close"]] = frame.loc[changed, "high"]
+    assert _load(warehouse, frame).written == 2
+    assert _log(db)[2:] == [("raw.prices_daily", "KO", dt.date(2024, 1, 10))]
+
+
+class _Source:
+    """A source answering with a fixed frame and per-symbol errors."""
+
+    name = "test"
+
+    def __init__(self, frame, errors=None):
+        self.frame, self.errors = frame, errors or {}
+
+    def fetch_daily(self, symbols, start, end):
+        from stockmind.providers.base import FetchResult
+
+        return FetchResult(self.frame[self.frame.symbol.isin(symbols)], dict(self.errors))
+
+
+def test_bars_the_source_no_longer_returns_are_deleted_never_on_an_outage(db, warehouse):
+    first, last = dt.date(2024, 1, 2), dt.date(2024, 1, 31)
+    symbols = ["AAPL", "KO", "MSFT", "XOM"]
+    full = SampleProvider().fetch_daily(symbols, first, last).frame
+    ingest_price_batch(symbols, first, last, provider=_Source(full), dsn=warehouse)
+    with db.cursor() as cur:  # a bar of another source in the interval (a Saturday)
+        cur.execute(
+            "insert into raw.prices_daily (symbol, trade_date, open, high, low, close,"
+            " adj_close, volume, source) values ('AAPL', '2024-01-13', 1, 1, 1, 1, 1, 1, 'csv')"
+        )
+        cur.execute("delete from ops.change_log")
+    day = full.trade_date.dt.date
+
+    def without(symbol, date):
+        return ~((full.symbol == symbol) & (day == date))
+
+    answer = full[
+        without("AAPL", dt.date(2024, 1, 10))  # gone at the source
+        & without("MSFT", dt.date(2024, 1, 11))  # MSFT's answer came with an error: partial
+        & (full.symbol != "KO")  # KO: nothing at all (an outage)
+    ].copy()
+    bad = (answer.symbol == "XOM") & (answer.trade_date.dt.date == dt.date(2024, 1, 12))
+    answer.loc[bad, "high"] = answer.loc[bad, "low"] / 2  # XOM's Jan 12: quarantined
+    report = ingest_price_batch(
+        symbols,
+        first,
+        last,
+        provider=_Source(answer, errors={"MSFT": "timeout after 30 s"}),
+        dsn=warehouse,
+    )
+    assert (report.load["deleted"], report.load["written"], report.load["rejected"]) == (1, 0, 1)
+    with db.cursor() as cur:
+        cur.execute(
+            "select symbol, count(*) from raw.prices_daily where source = 'test' group by 1"
+            " order by 1"
+        )
+        bars = len(trading_days(first, last))
+        assert cur.fetchall() == [("AAPL", bars - 1), ("KO", bars), ("MSFT", bars), ("XOM", bars)]
+        cur.execute(  # AAPL's Jan 10 went (the csv bar stayed); XOM's Jan 12 stayed
+            "select trade_date, source from raw.prices_daily where symbol = 'AAPL'"
+            " and trade_date in ('2024-01-10', '2024-01-13')"
+        )
+        assert cur.fetchall() == [(dt.date(2024, 1, 13), "csv")]
+    assert _log(db) == [("raw.prices_daily", "AAPL", dt.date(2024, 1, 10))]

@@ -6,8 +6,8 @@ One layout per feature (``market``, ``predictions``, ``auth``, ``portfolio``,
 ``app`` schema). Cross-cutting parts sit beside them, one module each: ``config``,
 ``database`` (the pool), ``errors`` (the JSON envelope), ``parsing`` (strict JSON
 bodies), ``schemas`` (shared building blocks), ``precision``, ``security``,
-``ratelimit``, ``metrics``, ``access_log``, ``cors``, ``docs_assets``, ``server`` (the
-gunicorn worker class).
+``ratelimit``, ``metrics``, ``access_log``, ``cors``, ``response_cache``, ``docs_assets``,
+``server`` (the gunicorn worker class).
 
 Reads tables through ``stockmind`` (the core); never imports the ML code or the local
 platform (tests/test_layers.py).
@@ -28,6 +28,7 @@ from stockmind_api.errors import register_error_handlers
 from stockmind_api.metrics import init_metrics
 from stockmind_api.ratelimit import init_ratelimit
 from stockmind_api.realtime.views import init_websocket
+from stockmind_api.response_cache import init_response_cache
 from stockmind_api.schemas import ErrorSchema
 from stockmind_api.security import init_security
 from stockmind_api.web.views import init_web
@@ -76,5 +77,6 @@ def create_app(config: Config | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     init_websocket(app)
+    init_response_cache(app)  # dropped by the build events its process's hub hears
     init_web(app)
     return app

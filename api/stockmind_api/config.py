@@ -55,6 +55,11 @@ class Config:
         self.WS_SEND_BUFFER_BYTES = int(os.environ.get("WS_SEND_BUFFER_BYTES", "65536"))
         self.WS_SEND_TIMEOUT_SECONDS = float(os.environ.get("WS_SEND_TIMEOUT_SECONDS", "10"))
         self.ACCESS_LOG = os.environ.get("API_ACCESS_LOG", "true") == "true"
+        # responses that change only when dbt builds (scanner, symbols): kept per process
+        # until the build's event, at most this long; clients may keep them RESPONSE_MAX_AGE
+        # seconds (why these values: response_cache.py)
+        self.RESPONSE_CACHE_SECONDS = 60.0
+        self.RESPONSE_MAX_AGE = 60
         # rate limits (ratelimit.py): one budget per verified caller, in Redis under make up
         self.RATE_LIMIT_ENABLED = os.environ.get("API_RATE_LIMIT_ENABLED", "true") == "true"
         self.RATE_LIMIT_STORAGE = os.environ.get("API_RATE_LIMIT_STORAGE", "memory://")

@@ -16,10 +16,13 @@ def success(data: Any, message: str = "OK") -> dict:
     return {"data": data, "message": message, "status": "success", "success": True}
 
 
+_SUCCESS_TAIL = ', "status": "success", "success": true}'  # as json.dumps writes them
+
+
 def success_json(data_json: str, message: str = "OK") -> Response:
     """The success envelope around JSON that is already rendered (by PostgreSQL)."""
-    rest = json.dumps({"message": message, "status": "success", "success": True})
-    return Response(f'{{"data": {data_json}, {rest[1:]}', mimetype="application/json")
+    body = f'{{"data": {data_json}, "message": {json.dumps(message)}{_SUCCESS_TAIL}'
+    return Response(body, mimetype="application/json")
 
 
 def error_body(code: int, message: str, errors: dict | None = None) -> dict:

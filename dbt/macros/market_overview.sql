@@ -1,7 +1,14 @@
-{#- One row per period: breadth and trend counts across the scanned symbols. -#}
+{#- One row per period: breadth and trend counts across the scanned symbols. On an
+    incremental run only the periods from the scanner's first rescanned one (its
+    change-log stream) are counted again; the model's pre-hook (delete_changed_periods)
+    removed their old rows. -#}
 {% macro market_overview(scanner) %}
+-- depends_on: {{ source('ops', 'change_log') }}
 with scanner as (
     select * from {{ ref(scanner) }}
+    {%- if is_incremental() %}
+    where period_start >= {{ changed_periods_from(ref(scanner)) }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,8 +1,14 @@
-{#- Top-N lists (gainers, losers, most active) from a scanner model. -#}
+{#- Top-N lists (gainers, losers, most active) from a scanner model. On an incremental run
+    only the periods from the scanner's first rescanned one (its change-log stream) are
+    listed again; the model's pre-hook (delete_changed_periods) removed their old lists. -#}
 {% macro movers(scanner) %}
 {%- set top = var('scanner_top_n') -%}
+-- depends_on: {{ source('ops', 'change_log') }}
 with scanner as (
     select * from {{ ref(scanner) }}
+    {%- if is_incremental() %}
+    where period_start >= {{ changed_periods_from(ref(scanner)) }}
+    {%- endif %}
 ),
 
 lists as (

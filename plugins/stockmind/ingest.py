@@ -2,6 +2,9 @@
 
 A batch is: fetch from the provider → validate → load good rows and quarantine bad
 ones (one transaction) → record per-symbol provider failures in the quarantine too.
+The fetched interval is authoritative for the symbols the source answered for: a stored
+bar of that source inside it that the source no longer returns is deleted (an outage, a
+provider error or a rate limit for a symbol deletes nothing; ``stockmind.loader``).
 Rate-limited symbols are loaded as far as they came and then raise
 :class:`TransientProviderError`, so Airflow's task retry fetches them again (the load
 is idempotent, so the retry costs nothing for the rows already in).
@@ -69,7 +72,9 @@ def ingest_price_batch(
     checked = validate_prices(result.frame, as_of=as_of)
     conn = connect(dsn)
     try:
-        stats = load_prices(conn, checked, provider.name, run_id)
+        stats = load_prices(
+            conn, checked, provider.name, run_id, interval=(start, end), incomplete=result.errors
+        )
         permanent = {s: e for s, e in result.errors.items() if s not in result.transient}
         with conn, conn.cursor() as cur:
             quarantine(cur, _provider_error_records(permanent, provider.name, start, end, run_id))

@@ -4,14 +4,29 @@ Why this shape: COPY is the fastest way into PostgreSQL, and the upsert from the
 temporary table makes any re-run a no-op.  The ``where … is distinct from`` guard skips
 rows whose values did not change, so a re-run writes no new row versions at all and the
 tables stay byte-for-byte the same (``ingested_at`` keeps the first load's time).
+
+Change log: in the same transaction, every symbol whose bars were inserted, changed or
+deleted gets one ``ops.change_log`` row (stream ``raw.prices_daily``) with its earliest
+such trade date; dbt's incremental marts consume exactly those (dbt/macros/
+change_window.sql). A re-run changes nothing and logs nothing. Anything else that writes
+``raw.prices_daily`` must call :func:`log_price_changes` in its transaction too.
+
+Deletions at the source: given the interval a fetch covered, stored bars of that source
+inside it that the fetch no longer returns are deleted (and logged) — only for symbols
+the fetch returned at least one row for, that had no provider error (an outage, a rate
+limit or a partial answer never deletes anything), and whose rows all carried a readable
+date. A date the source returned as a quarantined row keeps its stored bar: the source
+still has the bar, we only could not trust this copy of it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -27,6 +42,7 @@ from stockmind.validation import Checked
 LOAD_COLUMNS = ["symbol", "trade_date", "open", "high", "low", "close", "adj_close", "volume"]
 VALUE_COLUMNS = LOAD_COLUMNS[2:]
 PARTITION_LOCK = 7_411_001  # advisory lock key: partition DDL is serialised
+PRICES_STREAM = "raw.prices_daily"  # the change-log stream of the daily bars
 
 
 @dataclass
@@ -37,6 +53,7 @@ class LoadStats:
     rejected: int = 0
     rejected_new: int = 0
     symbols: int = 0
+    deleted: int = 0  # stored bars the source no longer returns
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -123,15 +140,62 @@ create temporary table _stage_prices (
 """
 
 UPSERT_PRICES = f"""
-insert into raw.prices_daily ({", ".join(LOAD_COLUMNS)}, source)
-select {", ".join(LOAD_COLUMNS)}, %(source)s from _stage_prices
-on conflict (symbol, trade_date) do update set
-    {", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)},
-    source = excluded.source,
-    ingested_at = now()
-where ({", ".join(f"raw.prices_daily.{c}" for c in [*VALUE_COLUMNS, "source"])})
-    is distinct from ({", ".join(f"excluded.{c}" for c in [*VALUE_COLUMNS, "source"])})
+with written as (
+    insert into raw.prices_daily ({", ".join(LOAD_COLUMNS)}, source)
+    select {", ".join(LOAD_COLUMNS)}, %(source)s from _stage_prices
+    on conflict (symbol, trade_date) do update set
+        {", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)},
+        source = excluded.source,
+        ingested_at = now()
+    where ({", ".join(f"raw.prices_daily.{c}" for c in [*VALUE_COLUMNS, "source"])})
+        is distinct from ({", ".join(f"excluded.{c}" for c in [*VALUE_COLUMNS, "source"])})
+    returning symbol, trade_date
+),
+
+logged as (
+    insert into ops.change_log (stream, symbol, first_date)
+    select %(stream)s, symbol, min(trade_date) from written group by symbol
+)
+
+select count(*) from written
 """
+
+# stored bars of this source in the fetched interval that the fetch no longer returned
+DELETE_MISSING = """
+with gone as (
+    delete from raw.prices_daily as stored
+    where stored.symbol = any(%(symbols)s)
+        and stored.trade_date between %(first)s and %(last)s
+        and stored.source = %(source)s
+        and not exists (
+            select 1
+            from unnest(%(key_symbols)s::text[], %(key_dates)s::date[])
+                as fetched (symbol, trade_date)
+            where fetched.symbol = stored.symbol and fetched.trade_date = stored.trade_date
+        )
+    returning stored.symbol, stored.trade_date
+),
+
+logged as (
+    insert into ops.change_log (stream, symbol, first_date)
+    select %(stream)s, symbol, min(trade_date) from gone group by symbol
+)
+
+select count(*) from gone
+"""
+
+
+def log_price_changes(cur, changes: Iterable[tuple[str, object]]) -> int:
+    """Record in ``ops.change_log`` that these symbols' bars changed from these trade dates
+    on (inserted, updated or deleted), in the caller's transaction — what every writer of
+    ``raw.prices_daily`` owes the incremental marts. Several dates per symbol: the
+    earliest counts. Returns the rows logged."""
+    rows = [(PRICES_STREAM, symbol, first) for symbol, first in changes]
+    if rows:
+        execute_values(
+            cur, "insert into ops.change_log (stream, symbol, first_date) values %s", rows
+        )
+    return len(rows)
 
 
 def _target_has_rows(cur, good: pd.DataFrame, first, last) -> bool:
@@ -167,25 +231,75 @@ def _stage_and_upsert(cur, good: pd.DataFrame, source: str) -> int:
         f"copy _stage_prices ({', '.join(LOAD_COLUMNS)}) from stdin with (format csv)",
         to_copy_buffer(good, LOAD_COLUMNS),
     )
-    cur.execute(UPSERT_PRICES, {"source": source})
-    return cur.rowcount
+    cur.execute(UPSERT_PRICES, {"source": source, "stream": PRICES_STREAM})
+    return cur.fetchone()[0]
 
 
-def load_prices(conn, checked: Checked, source: str, run_id: str | None = None) -> LoadStats:
-    """Load the good rows and quarantine the bad ones, in one transaction.
+def _returned_keys(checked: Checked, incomplete: Collection[str]) -> tuple[list, list, list]:
+    """(symbols whose stored bars the fetch may retire, and the fetched (symbol, date)
+    keys as two arrays): every row counts, quarantined ones too; a symbol with a provider
+    error or a row without a readable date retires nothing."""
+    rows = pd.concat(
+        [checked.good[["symbol", "trade_date"]], checked.rejected[["symbol", "trade_date"]]],
+        ignore_index=True,
+    )
+    rows = rows[rows["symbol"].notna()]
+    undated = set(rows.loc[rows["trade_date"].isna(), "symbol"])
+    symbols = sorted(set(rows["symbol"]) - undated - set(incomplete))
+    keys = rows[rows["symbol"].isin(symbols)].drop_duplicates()
+    dates = [ts.date() for ts in pd.to_datetime(keys["trade_date"])]
+    return symbols, keys["symbol"].tolist(), dates
+
+
+def _delete_missing(cur, checked: Checked, source: str, interval, incomplete) -> int:
+    symbols, key_symbols, key_dates = _returned_keys(checked, incomplete)
+    if not symbols:
+        return 0
+    cur.execute(
+        DELETE_MISSING,
+        {
+            "symbols": symbols,
+            "first": interval[0],
+            "last": interval[1],
+            "source": source,
+            "key_symbols": key_symbols,
+            "key_dates": key_dates,
+            "stream": PRICES_STREAM,
+        },
+    )
+    return cur.fetchone()[0]
+
+
+def load_prices(
+    conn,
+    checked: Checked,
+    source: str,
+    run_id: str | None = None,
+    interval: tuple[dt.date, dt.date] | None = None,
+    incomplete: Collection[str] = (),
+) -> LoadStats:
+    """Load the good rows and quarantine the bad ones, in one transaction, logging every
+    symbol whose bars changed in ``ops.change_log``.
 
     Keys the table does not hold yet (first loads, backfills) are COPY'd straight in;
     otherwise rows go through a temporary table and an upsert that skips unchanged rows.
+    With ``interval`` (the dates the fetch covered, inclusive), stored bars of ``source``
+    in it that the fetch no longer returned are deleted, for the symbols it returned rows
+    for, less ``incomplete`` (symbols with a provider error); see the module docstring.
     """
     good = checked.good
     stats = LoadStats(rows_in=len(good) + len(checked.rejected), rejected=len(checked.rejected))
     with conn, conn.cursor() as cur:
+        if interval is not None:
+            stats.deleted = _delete_missing(cur, checked, source, interval, incomplete)
         if len(good):
             first, last = good["trade_date"].min().date(), good["trade_date"].max().date()
             ensure_partitions(cur, "raw.prices_daily", first, last)
             fresh = not _target_has_rows(cur, good, first, last)
             if fresh and _copy_direct(cur, good, source):
                 stats.written = len(good)
+                firsts = good.groupby("symbol")["trade_date"].min()
+                log_price_changes(cur, ((s, ts.date()) for s, ts in firsts.items()))
             else:
                 stats.written = _stage_and_upsert(cur, good, source)
             stats.unchanged = len(good) - stats.written

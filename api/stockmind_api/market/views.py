@@ -1,7 +1,9 @@
 """``/api/market``: symbols, a stock's summary and history, indicators, the scanner.
 
 Public (no token). Views validate input, call ``queries`` and wrap the result in
-the envelope; unknown symbols and dates are 404, malformed input 422.
+the envelope; unknown symbols and dates are 404, malformed input 422. The symbol list and
+the scanner read dbt's tables only: they are cached until the next build
+(``response_cache``), with ``ETag`` and ``Cache-Control``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from stockmind_api.market.schemas import (
     symbol_path_parameter,
 )
 from stockmind_api.parsing import Blueprint
+from stockmind_api.response_cache import CACHE_HEADERS, cached
 from stockmind_api.schemas import envelope, paginated
 
 blp = Blueprint("market", __name__, url_prefix="/api/market", description="Market data (public)")
@@ -42,7 +45,9 @@ def symbol_or_404(symbol: str) -> str:
 # -- views ----------------------------------------------------------------------------
 @blp.route("/symbols")
 @blp.arguments(SymbolArgsSchema, location="query")
-@blp.response(200, envelope(paginated(SymbolSchema)))
+@blp.alt_response(304, response="NOT_MODIFIED")
+@cached
+@blp.response(200, envelope(paginated(SymbolSchema)), headers=CACHE_HEADERS)
 def symbols(args):
     """Active symbols, searched by ticker prefix or name, filtered by sector, paginated."""
     page, size = args["page"], args["page_size"]
@@ -84,7 +89,9 @@ def indicators(args, symbol):
 
 @blp.route("/scanner")
 @blp.arguments(ScannerArgsSchema, location="query")
-@blp.response(200, envelope(ScannerSchema))
+@blp.alt_response(304, response="NOT_MODIFIED")
+@cached
+@blp.response(200, envelope(ScannerSchema), headers=CACHE_HEADERS)
 def scanner(args):
     """Gainers, losers, most active, unusual volume, breakouts and the market overview."""
     timeframe = args["timeframe"]

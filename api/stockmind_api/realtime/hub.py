@@ -2,8 +2,8 @@
 
 A daemon thread LISTENs on ``stockmind.events.CHANNEL`` over its own psycopg2
 connection (the pool's connections are for requests). Each notification is decoded once,
-rendered once per item (``{"type": …, "data": {…}}``), and each subscribed client gets
-its share in one non-blocking write from this same thread (``client.Client``): no
+rendered and framed once per item (``{"type": …, "data": {…}}``), and each subscribed
+client gets its share in one non-blocking write from this same thread (``client.Client``): no
 thread wakes per message. A client that cannot keep up collects a backlog (the reactor
 writes it when its socket drains) and is dropped when it passes its bound, so one slow
 reader never holds up the others or the listener.
@@ -11,6 +11,10 @@ reader never holds up the others or the listener.
 When PostgreSQL goes away the thread logs it, reports it in ``status()`` (shown by
 ``/api/health``) and reconnects with capped exponential backoff; a 5-second idle probe
 finds a dead connection even when no notification arrives.
+
+Watchers (``watch``) hear of every notification's type and of the LISTEN connection
+coming up or going down: the response cache (``stockmind_api.response_cache``) drops
+what a dbt build has changed, and trusts nothing it kept while the listener was down.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import selectors
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import psycopg2
 from stockmind import events
 
-from stockmind_api.realtime.client import Client
+from stockmind_api.realtime.client import Client, text_frame
 
 log = logging.getLogger("stockmind_api.realtime.hub")
 
@@ -41,6 +46,7 @@ class Hub:
         self._clients: set[Client] = set()
         self._latest: dict[str, str] = {}  # symbol -> last stock_update message text
         self._thread: threading.Thread | None = None
+        self._watchers: list[Callable[[str | None, bool], None]] = []
         self._state = {
             "listener": "idle",
             "since": None,
@@ -77,6 +83,20 @@ class Hub:
         with self._lock:
             self._latest.setdefault(symbol, text)
 
+    # -- watchers -------------------------------------------------------------------
+    def watch(self, watcher: Callable[[str | None, bool], None]) -> None:
+        """``watcher(kind, listening)`` on the listener thread: ``(kind, True)`` for each
+        notification, ``(None, up)`` when the LISTEN connection comes up or goes down
+        (notifications sent meanwhile are lost: a watcher must assume anything changed)."""
+        self._watchers.append(watcher)
+
+    def _tell(self, kind: str | None, listening: bool) -> None:
+        for watcher in self._watchers:
+            try:
+                watcher(kind, listening)
+            except Exception:
+                log.exception("a hub watcher failed")
+
     # -- fan-out --------------------------------------------------------------------
     def dispatch(self, payload: str) -> int:
         """Deliver one notification; returns the number of messages handed to clients."""
@@ -85,7 +105,8 @@ class Hub:
         except ValueError as exc:
             log.warning("ignored a malformed notification: %s", exc)
             return 0
-        share: dict[Client, list[str]] = {}
+        self._tell(kind, True)
+        share: dict[Client, list[bytes]] = {}
         with self._lock:
             for item in items:
                 symbol = item.get("symbol")
@@ -94,12 +115,15 @@ class Hub:
                 text = events.client_message(kind, item)
                 if kind == events.STOCK_UPDATE:
                     self._latest[symbol] = text
-                for client in self._subscribers.get(symbol, ()):
-                    share.setdefault(client, []).append(text)
+                subscribers = self._subscribers.get(symbol)
+                if subscribers:
+                    frame = text_frame(text)  # framed once, the same bytes for everyone
+                    for client in subscribers:
+                        share.setdefault(client, []).append(frame)
         delivered = 0
-        for client, texts in share.items():
-            if client.send(texts):
-                delivered += len(texts)
+        for client, frames in share.items():
+            if client.send_frames(frames):
+                delivered += len(frames)
             else:
                 self._state["dropped"] += client.drop_reason is not None
                 self.unsubscribe_all(client)
@@ -145,6 +169,7 @@ class Hub:
                 self._state["reconnects"] += 1
             self._state.update(listener="listening", since=time.time())
             self._failures = 0
+            self._tell(None, True)
             log.info("listening on %s", events.CHANNEL)
             with selectors.DefaultSelector() as sel:  # epoll: fds beyond 1024 are fine
                 sel.register(conn, selectors.EVENT_READ)
@@ -162,4 +187,5 @@ class Hub:
                         with conn.cursor() as cur:
                             cur.execute("select 1")
         finally:
+            self._tell(None, False)
             conn.close()

@@ -3,7 +3,9 @@
 A first visit should show every indicator (SMA 200 needs 200 bars) and the weekly scanner,
 and the forecaster needs years to train on: the backfill of recent days through Airflow
 stays as it is, and the years before it go straight through the core's bulk path
-(``ingest_prices``: validation, COPY, upsert) in seconds. Sample source only.
+(``ingest_prices``: validation, COPY, upsert) in seconds. Sample source only. The loader
+logs every symbol it writes in ``ops.change_log`` in the same transaction, so dbt's next
+build recomputes exactly those symbols (a second ``up`` writes and logs nothing).
 """
 
 from __future__ import annotations

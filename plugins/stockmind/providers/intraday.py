@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from stockmind.providers.base import QUOTE_COLUMNS
-from stockmind.providers.synthetic import symbol_params, synthetic_bars
+from stockmind.providers.synthetic import closes_before, symbol_params
 
 MINUTES = 1440
 SESSION_MINUTES = 390
@@ -26,9 +26,8 @@ SESSION_MINUTES = 390
 
 @lru_cache(maxsize=4096)
 def previous_close(symbol: str, day: dt.date) -> float | None:
-    """The sample close of the last trading day before ``day``."""
-    bars = synthetic_bars(symbol, day - dt.timedelta(days=1))
-    return float(bars["close"].iloc[-1]) if len(bars) else None
+    """The sample close of the last trading day before ``day`` (that one day's bar only)."""
+    return closes_before([symbol], day).get(symbol)
 
 
 @lru_cache(maxsize=4096)

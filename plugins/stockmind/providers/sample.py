@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import pandas as pd
-
-from stockmind.providers.base import FetchResult, SymbolProfile, empty_prices
+from stockmind.providers.base import FetchResult, SymbolProfile
 from stockmind.providers.intraday import quote_frame, synthetic_quote
-from stockmind.providers.synthetic import EPOCH, symbol_params, synthetic_bars
+from stockmind.providers.synthetic import sample_bars, symbol_params
 from stockmind.universe import load_sample_profiles
 
 SOURCE_LABEL = "sample"
@@ -26,14 +24,9 @@ class SampleProvider:
     name = SOURCE_LABEL
 
     def fetch_daily(self, symbols: Sequence[str], start: dt.date, end: dt.date) -> FetchResult:
-        if end < EPOCH:
-            return FetchResult(empty_prices())
-        frames = []
-        for symbol in symbols:
-            bars = synthetic_bars(symbol, end)
-            frames.append(bars[bars["trade_date"] >= pd.Timestamp(start)])
-        frame = pd.concat(frames, ignore_index=True) if frames else empty_prices()
-        return FetchResult(frame)
+        """Bars for every symbol and trading day asked for, at the cost of that interval
+        (``providers.synthetic`` reaches any day without walking from the epoch)."""
+        return FetchResult(sample_bars(list(symbols), start, end))
 
     def fetch_quotes(self, symbols: Sequence[str], at: dt.datetime) -> FetchResult:
         """A synthetic intraday quote per symbol (see ``providers.intraday``)."""

@@ -1,12 +1,20 @@
 {{
     config(
         materialized='incremental',
-        pre_hook="set work_mem = '256MB'",
-        unique_key=['symbol', 'trade_date'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
         on_schema_change='fail',
+        pre_hook=[
+            "set work_mem = '256MB'",
+            "{{ change_window_start() }}",
+            "{{ delete_recomputed_indicators() }}",
+        ],
+        post_hook=[
+            "{{ log_changes(change_window(source('raw', 'prices_daily'))) }}",
+            "{{ change_window_end(source('raw', 'prices_daily')) }}",
+        ],
         indexes=[
             {'columns': ['symbol', 'trade_date'], 'unique': True},
+            {'columns': ['symbol', 'row_num'], 'unique': True},
             {'columns': ['trade_date']},
         ],
     )
@@ -19,15 +27,21 @@
   One code path for full and incremental runs.  A run computes, per symbol, the bars from
   a `from_date` on, starting from a *base* state: on a full refresh (or for a symbol
   without a warmed-up stored row) the base is empty and from_date is -infinity; on an
-  incremental run from_date is the earliest bar loaded or changed since the last run
-  (late and backfilled bars included) and the base is the stored row just before it —
-  its row number, close, exact running sums and every smoothed value.  Trailing windows
-  (SMA 50/200, Bollinger) reach back into the stored rows before from_date.  Only the
-  new rows are read and computed, and the result equals a full refresh.
+  incremental run from_date is the symbol's earliest bar inserted, changed or deleted
+  since the last build — exactly, from ops.change_log (macros change_window.sql,
+  indicator_changes.sql) — and the base is the stored row just before it: its row
+  number, close, exact running sums and every smoothed value.  Trailing windows (SMA
+  20/50/200, Bollinger) read the running sums n bars back from the stored rows where
+  they lie before from_date (index probes on (symbol, row_num)).  The pre-hook
+  deletes the stored rows from from_date on (so bars deleted at the source leave the mart
+  too) and the run appends their recomputation; unchanged symbols are not read at all.
+  The post-hook logs what changed (stream marts.fct_indicators_daily) for the scanners.
+  The result equals a full refresh.
 -#}
 
 {% set state = ['ema_12', 'ema_26', 'macd_signal', 'avg_gain_14', 'avg_loss_14', 'atr_14', 'obv'] %}
 {% set warm = 'anchors.row_num >= ' ~ var('indicator_min_anchor_rows') %}
+{% set stored = this if is_incremental() else none %}
 
 with prices as (
     select * from {{ ref('stg_prices_daily') }}
@@ -35,25 +49,25 @@ with prices as (
 
 {% if is_incremental() %}
 changed as (
-    select symbol, min(trade_date) as first_changed
-    from prices
-    where ingested_at > (
-        select coalesce(max(source_ingested_at), '-infinity'::timestamptz) from {{ this }}
-    ) - interval '{{ var("indicator_watermark_lag") }}'
-    group by symbol
+    {{ indicator_changes(this, ref('stg_prices_daily')) }}
 ),
 
+-- the stored row just before each symbol's from_date (none for a symbol recomputed whole)
 anchors as (
-    select distinct on (stored.symbol) stored.*
-    from {{ this }} as stored
-    inner join changed on changed.symbol = stored.symbol and stored.trade_date < changed.first_changed
-    order by stored.symbol, stored.trade_date desc
+    select anchor.*
+    from changed
+    cross join lateral (
+        select * from {{ this }} as stored
+        where stored.symbol = changed.symbol and stored.trade_date < changed.from_date
+        order by stored.trade_date desc
+        limit 1
+    ) as anchor
 ),
 
 plan as (
     select
         changed.symbol,
-        case when {{ warm }} then changed.first_changed else '-infinity'::date end as from_date,
+        case when {{ warm }} then changed.from_date else '-infinity'::date end as from_date,
         case when {{ warm }} then anchors.row_num else 0 end as base_row_num,
         case when {{ warm }} then anchors.close end as base_close,
         case when {{ warm }} then anchors.sum_close_exact else 0 end as base_sum,
@@ -63,14 +77,6 @@ plan as (
         {%- endfor %}
     from changed
     left join anchors on anchors.symbol = changed.symbol
-),
-
--- the stored rows the trailing windows reach back into (at most 199 before from_date)
-context as (
-    select stored.symbol, stored.trade_date, stored.sum_close_exact, stored.sum_close_sq_exact
-    from {{ this }} as stored
-    inner join plan on plan.symbol = stored.symbol
-    where stored.trade_date < plan.from_date and stored.row_num > plan.base_row_num - 200
 ),
 {% else %}
 plan as (
@@ -87,11 +93,6 @@ plan as (
     from prices
 ),
 
-context as (
-    select null::text as symbol, null::date as trade_date, null::numeric as sum_close_exact,
-        null::numeric as sum_close_sq_exact
-    where false
-),
 {% endif %}
 
 bars as (
@@ -112,8 +113,18 @@ bars as (
         plan.seed_{{ col }},
         {%- endfor %}
         true as is_new
+    {%- if is_incremental() %}
+    -- each changed symbol's bars from its from_date: an index range scan a symbol, not a
+    -- scan of every bar (offset 0 keeps the planner from flattening it into a hash join)
+    from plan
+    cross join lateral (
+        select * from prices where prices.symbol = plan.symbol and prices.trade_date >= plan.from_date
+        offset 0
+    ) as prices
+    {%- else %}
     from prices
     inner join plan on plan.symbol = prices.symbol and prices.trade_date >= plan.from_date
+    {%- endif %}
     window by_symbol as (partition by prices.symbol order by prices.trade_date)
 ),
 
@@ -152,43 +163,28 @@ smoothed as (
     window running as (partition by symbol order by trade_date rows between unbounded preceding and current row)
 ),
 
--- trailing means over new rows and the stored context before them, from exact sums;
--- population standard deviation as sqrt((Σx² − (Σx)²/n) / n): no float cancellation
-sums as (
-    select symbol, trade_date, row_num, sum_close_exact, sum_close_sq_exact, true as is_new
-    from smoothed
-    union all
-    select symbol, trade_date, null, sum_close_exact, sum_close_sq_exact, false
-    from context
-),
-
+-- trailing means from exact sums, the sums n bars back read from the stored rows where
+-- they lie before the recomputed ones; population standard deviation as
+-- sqrt((Σx² − (Σx)²/n) / n): no float cancellation
 windowed as (
     select
-        symbol,
-        trade_date,
-        is_new,
-        {{ trailing_mean('sum_close_exact', 20) }} as sma_20,
-        {{ trailing_mean('sum_close_exact', 50) }} as sma_50,
-        {{ trailing_mean('sum_close_exact', 200) }} as sma_200,
+        *,
+        {{ trailing_mean('sum_close_exact', 20, stored, 'smoothed') }} as sma_20,
+        {{ trailing_mean('sum_close_exact', 50, stored, 'smoothed') }} as sma_50,
+        {{ trailing_mean('sum_close_exact', 200, stored, 'smoothed') }} as sma_200,
         case when row_num >= 20 then sqrt(greatest((
-            (sum_close_sq_exact - coalesce(lag(sum_close_sq_exact, 20) over by_symbol, 0))
-            - (sum_close_exact - coalesce(lag(sum_close_exact, 20) over by_symbol, 0)) ^ 2 / 20
+            (sum_close_sq_exact - {{ running_sum_back('sum_close_sq_exact', 20, stored, 'smoothed') }})
+            - (sum_close_exact - {{ running_sum_back('sum_close_exact', 20, stored, 'smoothed') }}) ^ 2 / 20
         ) / 20, 0))::float8 end as stddev_20
-    from sums
+    from smoothed
     window by_symbol as (partition by symbol order by trade_date)
 ),
 
 with_macd as (
     select
-        smoothed.*,
-        windowed.sma_20,
-        windowed.sma_50,
-        windowed.sma_200,
-        windowed.stddev_20,
-        smoothed.ema_12 - smoothed.ema_26 as macd
-    from smoothed
-    inner join windowed
-        on windowed.symbol = smoothed.symbol and windowed.trade_date = smoothed.trade_date and windowed.is_new
+        *,
+        ema_12 - ema_26 as macd
+    from windowed
 ),
 
 macd_stats as (

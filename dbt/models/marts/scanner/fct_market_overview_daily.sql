@@ -1,3 +1,15 @@
-{{ config(indexes=[{'columns': ['period_start'], 'unique': True}]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ change_window_start() }}",
+            "{{ delete_changed_periods(ref('fct_scanner_daily')) }}",
+        ],
+        post_hook=["{{ change_window_end(ref('fct_scanner_daily')) }}"],
+        indexes=[{'columns': ['period_start'], 'unique': True}],
+    )
+}}
 
 {{ market_overview('fct_scanner_daily') }}

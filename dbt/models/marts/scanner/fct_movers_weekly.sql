@@ -1,3 +1,15 @@
-{{ config(indexes=[{'columns': ['period_start', 'list', 'rank'], 'unique': True}]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ change_window_start() }}",
+            "{{ delete_changed_periods(ref('fct_scanner_weekly')) }}",
+        ],
+        post_hook=["{{ change_window_end(ref('fct_scanner_weekly')) }}"],
+        indexes=[{'columns': ['period_start', 'list', 'rank'], 'unique': True}],
+    )
+}}
 
 {{ movers('fct_scanner_weekly') }}
