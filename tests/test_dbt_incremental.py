@@ -315,3 +315,32 @@ def test_a_build_tests_the_rows_it_changed_and_dbt_test_every_row(scanned):
     assert re.search(rf"PASS {test_name} ", out), out[-3000:]
     run_dbt(dsn, "test", "--select", "fct_indicators_daily")
     assert_equal_to_full_refresh(dsn, list(MARTS))
+
+
+def test_a_unique_index_proves_a_unique_test_and_without_it_the_rows_are_grouped(scanned):
+    """unique_combination passes from the catalog when a unique index enforces the key;
+    with the index dropped, a duplicate is found by grouping the rows."""
+    dsn = scanned
+    test = "unique_combination_fct_scanner_daily_period_start__active_rank"
+    selector = "fct_scanner_daily,test_name:unique_combination"
+    assert re.search(rf"PASS {test} ", run_dbt(dsn, "test", "--select", selector))
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "select indexname from pg_indexes where schemaname = 'marts'"
+                " and tablename = 'fct_scanner_daily' and indexdef like '%(period_start, active_rank)'"
+            )
+            (index,) = cur.fetchone()
+            cur.execute(f'drop index marts."{index}"')
+            cur.execute(
+                """update marts.fct_scanner_daily set active_rank = 1
+                   where period_start = (select max(period_start) from marts.fct_scanner_daily)
+                     and active_rank = 2"""
+            )
+            assert cur.rowcount == 1
+    finally:
+        conn.close()
+    assert re.search(rf"FAIL 1 {test} ", dbt_failure(dsn, "test", "--select", selector))
+    run_dbt(dsn, "build", "--select", "fct_scanner_daily+", "--full-refresh")  # indexes back
+    assert re.search(rf"PASS {test} ", run_dbt(dsn, "test", "--select", selector))

@@ -12,7 +12,10 @@ class RealtimeSchema(CamelSchema):
     """This process's LISTEN connection and WebSocket clients."""
 
     listener = fields.String(
-        metadata={"description": "idle (no WebSocket yet in this process)|listening|reconnecting"}
+        metadata={
+            "description": "idle (no WebSocket or cacheable request yet in this process)"
+            "|listening|reconnecting"
+        }
     )
     since = Seconds(allow_none=True, metadata={"description": "listening since (epoch s)"})
     reconnects = fields.Integer()

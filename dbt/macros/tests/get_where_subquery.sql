@@ -11,6 +11,10 @@
   transaction, pruned when the run ends; macros/change_window.sql), through the model's
   date index. Nothing changed: nothing to read.
 
+  The views over the prices (stg_prices_daily, fct_prices_daily, int_weekly_bars,
+  fct_prices_weekly) test the bars loaded since the log was last pruned, read from
+  raw.prices_daily's stream.
+
   Every row is still tested by `dbt test` (any selection), by a full refresh, and by any
   build given `--vars '{test_all_rows: true}'`; uniqueness is also enforced by the
   models' unique indexes, which a scoped test cannot see past.
@@ -32,32 +36,49 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The condition limiting a test to the rows this build changed, or '' to test all. -#}
+{#- The condition limiting a test to the rows this build changed, or '' to test all.
+    The model's meta `test_changed_rows` names its date column, or is a mapping:
+    column, stream (whose log says what changed: the model's own by default; a view over
+    the prices reads raw.prices_daily's) and period ('week': a model keyed on the week's
+    start, from the week of the first changed date). -#}
 {% macro changed_rows_condition(relation) -%}
     {%- if not execute or flags.WHICH != 'build' or flags.FULL_REFRESH or var('test_all_rows', false) -%}
         {{- return('') -}}
+    {%- endif -%}
+    {%- set attached = model.get('attached_node') -%}
+    {%- set node = graph.nodes.get(attached) if attached else none -%}
+    {%- set scope = node.config.meta.get('test_changed_rows') if node else none -%}
+    {%- if not scope -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- if scope is string -%}
+        {%- set scope = {'column': scope} -%}
     {%- endif -%}
     {#- looked up, not source(): a source() here would make every test depend on the log,
         and `dbt build --select +model` would then pick up every test of the project -#}
     {%- set log_node = graph.sources['source.stockmind.ops.change_log'] -%}
     {%- set log = api.Relation.create(database=log_node.database, schema=log_node.schema, identifier=log_node.identifier) -%}
-    {%- set attached = model.get('attached_node') -%}
-    {%- set node = graph.nodes.get(attached) if attached else none -%}
-    {%- set column = node.config.meta.get('test_changed_rows') if node else none -%}
-    {%- if not column -%}
-        {{- return('') -}}
+    {%- set stream = scope.get('stream', relation.schema ~ '.' ~ relation.identifier) -%}
+    {%- set column = 'scoped.' ~ scope['column'] -%}
+    {%- set first = "date_trunc('" ~ scope['period'] ~ "', log.first_date)::date" if scope.get('period') else 'log.first_date' -%}
+    {#- where the changes start, read now (the test runs after its model committed) and
+        written into the test as dates: the planner then sees how few rows they reach and
+        uses the date index or partition, where a subquery's unknown value made it scan -#}
+    {%- set bounds = run_query(
+        "select min(" ~ first ~ ")::text, min(" ~ first ~ ") filter (where log.symbol is null)::text"
+        ~ " from " ~ log ~ " as log where log.stream = '" ~ stream ~ "'"
+    ).rows[0] -%}
+    {%- if bounds[0] is none -%}
+        {{- return('false') -}}
     {%- endif -%}
-    {%- set stream = relation.schema ~ '.' ~ relation.identifier -%}
     {%- set condition -%}
-    scoped.{{ column }} >= (
-            select min(log.first_date) from {{ log }} as log where log.stream = '{{ stream }}'
-        )
-        and exists (
+    {{ column }} >= '{{ bounds[0] }}'::date
+        {%- if bounds[1] is not none %} and ({{ column }} >= '{{ bounds[1] }}'::date or{% else %} and ({% endif %} exists (
             select 1 from {{ log }} as log
             where log.stream = '{{ stream }}'
-                and (log.symbol is null or log.symbol = scoped.symbol)
-                and log.first_date <= scoped.{{ column }}
-        )
+                and log.symbol = scoped.symbol
+                and {{ first }} <= {{ column }}
+        ))
     {%- endset -%}
     {{- return(condition) -}}
 {%- endmacro %}

@@ -11,7 +11,11 @@
             "{{ log_changes('select null, ' ~ changed_periods_from(ref('fct_indicators_daily'), 'week')) }}",
             "{{ change_window_end(ref('fct_indicators_daily')) }}",
         ],
-        indexes=[{'columns': ['symbol', 'period_start'], 'unique': True}, {'columns': ['period_start']}],
+        indexes=[
+            {'columns': ['symbol', 'period_start'], 'unique': True},
+            {'columns': ['period_start', 'gainer_rank'], 'unique': True},
+            {'columns': ['period_start', 'active_rank'], 'unique': True},
+        ],
     )
 }}
 
