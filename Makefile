@@ -50,12 +50,17 @@ lock: install
 	$(BIN)/uv pip compile requirements.in -o requirements.txt \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28
 
+# the revision before the incremental change tracking (issue 15): scale.py's baseline
+SCALE_BASELINE ?= 0efe511
+
 bench: install
 	$(BIN)/python bench/ingest.py --write docs/benchmarks.md
 	$(BIN)/python bench/indicators.py --write docs/benchmarks.md
 	command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || true
 	$(BIN)/python bench/api.py --write docs/benchmarks.md
 	$(BIN)/python bench/ws.py --write docs/benchmarks.md
+	$(BIN)/python bench/sample_provider.py --old-limit 2000 --repeat 3 --write docs/benchmarks.md
+	$(BIN)/python bench/scale.py --symbols 10000 --baseline $(SCALE_BASELINE) --write docs/benchmarks.md
 	$(BIN)/python bench/ml.py --write docs/benchmarks.md
 	$(BIN)/python bench/sentiment.py --write docs/benchmarks.md
 
