@@ -408,7 +408,7 @@ per core** of fan-out — load generators {generator_cores:.0%} of a core. At th
 ({per_client:.1f} messages/s per client), {big:,} clients would take ~{big_cores:.1f} cores
 of fan-out and ~{big * per_socket_kib / 1024:,.0f} MiB of socket state across the API
 machines, plus each worker's fixed cost; the sizing is in
-[operations](operations.md#live-quotes-and-websockets).
+[operations](operations.md#sizing-for-50000-websocket-clients).
 """
 
 

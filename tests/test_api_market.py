@@ -327,3 +327,19 @@ def test_every_float_the_api_sends_has_a_decided_precision(client):
         if isinstance(field, fields.Float) and not isinstance(field, Rounded)
     ]
     assert loose == []
+
+
+def test_query_arguments_are_parsed_once_per_query_string(client):
+    """The parser's memo (parsing.py): a repeated query is served from it with the same
+    answer; a rejected one is never kept and is rejected again."""
+    from stockmind_api import parsing
+    from stockmind_api.market.schemas import StockArgsSchema
+
+    path = "/api/market/stock/AAPL?start=2024-01-02&interval=1d"
+    first = ok(client.get(path))
+    key = (StockArgsSchema, b"start=2024-01-02&interval=1d")
+    assert any(k[:2] == key for k in parsing._PARSED_QUERIES)
+    assert ok(client.get(path)) == first
+    for _ in range(2):
+        error(client.get("/api/market/stock/AAPL?interval=1y"), 422)
+    assert not any(k[1] == b"interval=1y" for k in parsing._PARSED_QUERIES)

@@ -98,11 +98,36 @@ class JsonBodyParser(FlaskParser):
             _too_deep()
         return data
 
-    def parse(self, *args: Any, **kwargs: Any) -> Any:
+    def _parse_uncached(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().parse(*args, **kwargs)
         except RecursionError:
             _too_deep()
+
+    def parse(self, argmap: Any, req: flask.Request | None = None, **kwargs: Any) -> Any:
+        """Query arguments are loaded once per distinct query string and schema, then
+        served from a bounded memo (~40 µs of marshmallow per request on ``/stock``, a
+        tenth of its time in the API). Only plain query-string loads of a schema class
+        with no extra validators are kept: their result depends on nothing but those
+        bytes (no default depends on the time; a check against today, "start not after
+        today", only turns a rejection into an acceptance as days pass, and rejections
+        are never kept: a failed load raises as before). A caller gets its own copy."""
+        cacheable = (
+            kwargs.get("location") == "query"
+            and kwargs.get("validate") is None
+            and isinstance(argmap, type)
+        )
+        if not cacheable:
+            return self._parse_uncached(argmap, req, **kwargs)
+        req = req if req is not None else flask.request
+        key = (argmap, req.query_string, kwargs.get("unknown", core._UNKNOWN_DEFAULT_PARAM))
+        hit = _PARSED_QUERIES.get(key)
+        if hit is None:
+            hit = self._parse_uncached(argmap, req, **kwargs)
+            if len(_PARSED_QUERIES) >= MAX_PARSED_QUERIES:
+                _PARSED_QUERIES.clear()  # any caller can vary the query: bounded, not LRU
+            _PARSED_QUERIES[key] = hit
+        return dict(hit)
 
     def _get_schema(self, argmap: Any, req: flask.Request) -> ma.Schema:
         """One instance per schema class, made once: flask-smorest hands webargs the class,
@@ -112,6 +137,10 @@ class JsonBodyParser(FlaskParser):
         if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
             return _instance_of(argmap)
         return super()._get_schema(argmap, req)
+
+
+MAX_PARSED_QUERIES = 4096
+_PARSED_QUERIES: dict[tuple, dict] = {}  # (schema class, raw query, unknown) -> arguments
 
 
 @functools.cache
