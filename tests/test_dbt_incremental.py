@@ -224,7 +224,9 @@ def test_scanners_update_only_changed_periods_and_equal_a_full_refresh(scanned):
     assert scalar(dsn, gone.format("fct_scanner_daily", "period_start")) == 0
     assert_equal_to_full_refresh(dsn, list(MARTS))
 
-    # after the run, the log keeps no row that every consumer of its stream has taken
+    # after a complete build, the log keeps no row that every consumer of its stream has
+    # taken (selected runs, like the ones above, prune nothing)
+    run_dbt(dsn, "build")
     consumed = """
         select count(*) from ops.change_log as log
         where log.txid < (select min(pg_snapshot_xmin(mark.consumed))
@@ -286,6 +288,9 @@ def test_a_build_tests_the_rows_it_changed_and_dbt_test_every_row(scanned):
     fails `dbt test` and a build with test_all_rows, and is tested — recomputed — once a
     change reaches it."""
     dsn = scanned
+    run_dbt(
+        dsn, "build"
+    )  # a complete build: what earlier (selected) runs logged is tested and pruned
     broken = "update marts.fct_indicators_daily set sma_20 = null where symbol = 'KO' and trade_date = %s"
     day = dt.date(2023, 9, 5)  # far from any change, well past SMA(20)'s warm-up
     conn = psycopg2.connect(dsn)
@@ -344,3 +349,26 @@ def test_a_unique_index_proves_a_unique_test_and_without_it_the_rows_are_grouped
     assert re.search(rf"FAIL 1 {test} ", dbt_failure(dsn, "test", "--select", selector))
     run_dbt(dsn, "build", "--select", "fct_scanner_daily+", "--full-refresh")  # indexes back
     assert re.search(rf"PASS {test} ", run_dbt(dsn, "test", "--select", selector))
+
+
+def test_a_failed_build_keeps_the_log_for_the_next_one_to_test(scanned):
+    """The views over the prices are tested on raw.prices_daily's log rows, which the
+    indicator mart consumes whatever its tests say: a build that failed (or a selected
+    one) prunes nothing, so the next complete build tests those bars; it then prunes."""
+    dsn = scanned
+    run_dbt(dsn, "build")  # the log as a complete build leaves it
+    day = dt.date(2024, 7, 2)
+    load(dsn, UNIVERSE, day, day)
+    logged = "select count(*) from ops.change_log where stream = 'raw.prices_daily'"
+    assert scalar(dsn, logged) == len(UNIVERSE)
+    # a trend threshold the stored rows were not built with: every-row tests fail
+    out = dbt_failure(dsn, "build", "--vars", "{test_all_rows: true, scanner_trend_votes: 99}")
+    assert re.search(r"FAIL \d+ expression_is_true_fct_scanner_daily__trend_Bullish", out)
+    assert scalar(dsn, logged) == len(UNIVERSE)  # kept for the next build's tests
+    assert (
+        scalar(dsn, "select count(*) from ops.change_watermarks where consumer like 'run:%'") == 0
+    )
+    run_dbt(dsn, "build", "--full-refresh")  # the marts as the default vars build them
+    run_dbt(dsn, "build")
+    assert scalar(dsn, logged) == 0
+    assert_equal_to_full_refresh(dsn, list(MARTS))

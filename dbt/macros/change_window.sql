@@ -112,29 +112,58 @@ on conflict (consumer) do update
     set stream = excluded.stream, consumed = excluded.consumed, updated_at = excluded.updated_at
 {%- endmacro %}
 
+{#- on-run-start: this run's start, as a snapshot (a row of ops.change_watermarks named
+    run:<invocation id>, never a model's), so that the end of the run prunes only what
+    had committed before it began. -#}
+{% macro mark_run_start() %}
+{%- if execute -%}
+insert into {{ source('ops', 'change_watermarks') }} (consumer, stream, consumed, updated_at)
+values ('run:{{ invocation_id }}', '', pg_current_snapshot(), now())
+on conflict (consumer) do nothing
+{%- endif %}
+{% endmacro %}
+
 {#- on-run-end: forget watermarks of models the project no longer has, and delete the log
-    rows every consumer of their stream has consumed (committed before the oldest
-    consumer's snapshot). A stream no model has consumed yet keeps its rows until one
-    does (harmless: a consumer without a watermark recomputes everything). One pruner at
-    a time. -#}
-{% macro prune_change_log() %}
+    rows every consumer of their stream has consumed — but only after a complete
+    (unselected) `dbt build` in which nothing failed, and only rows committed before the
+    run began. The log rows are also what a build's tests read
+    (macros/tests/get_where_subquery.sql): the views over the prices are tested on
+    raw.prices_daily's rows, which fct_indicators_daily consumes whether or not those
+    tests passed. So a failed build, a `dbt run`, a selected build, and a load that
+    committed while the run was going keep their rows for the next complete build to
+    test. A stream no model has consumed yet keeps its rows until one does (a consumer
+    without a watermark recomputes everything anyway). One pruner at a time; run markers
+    left by a killed run go after a day. -#}
+{% macro prune_change_log(results) %}
 {%- if execute -%}
 {%- set models = [] -%}
 {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
     {%- do models.append("'" ~ node.name ~ "'") -%}
 {%- endfor %}
+{%- set failed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
+{%- set complete = flags.WHICH == 'build' and not invocation_args_dict.get('select') and not invocation_args_dict.get('exclude') and not failed -%}
 do $prune$
 begin
     if pg_try_advisory_xact_lock(hashtext('stockmind.change_window'), hashtext('prune')) then
         delete from ops.change_watermarks
-        where consumer <> all (array[{{ models | join(', ') }}]::text[]);
+        where consumer <> all (array[{{ models | join(', ') }}]::text[])
+            and consumer not like 'run:%';
+        {%- if complete %}
         delete from ops.change_log as log
         where log.txid < (
             select min(pg_snapshot_xmin(mark.consumed))
             from ops.change_watermarks as mark
             where mark.stream = log.stream
-        );
+        )
+        and pg_visible_in_snapshot(log.txid, (
+            select mark.consumed from ops.change_watermarks as mark
+            where mark.consumer = 'run:{{ invocation_id }}'
+        ));
+        {%- endif %}
     end if;
+    delete from ops.change_watermarks
+    where consumer = 'run:{{ invocation_id }}'
+        or (consumer like 'run:%' and updated_at < now() - interval '1 day');
 end
 $prune$;
 {%- endif %}

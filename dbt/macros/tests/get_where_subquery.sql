@@ -8,7 +8,7 @@
   scanned the whole table — about 100 s of a 10,000-symbol build that had nothing new.
   Such a build now tests what it wrote: the rows from each symbol's earliest changed date
   on, read from the model's own stream in ops.change_log (logged in the build's
-  transaction, pruned when the run ends; macros/change_window.sql), through the model's
+  transaction, kept until a complete build has passed; macros/change_window.sql), through the model's
   date index. Nothing changed: nothing to read.
 
   The views over the prices (stg_prices_daily, fct_prices_daily, int_weekly_bars,
