@@ -159,9 +159,14 @@ def market_page(context, page_url: str, api_get, tour: Tour, publish_quote=None)
     symbol = page.inner_text("#current-symbol").strip()
     history = api_get(f"/market/stock/{symbol}")["data"]["historicalData"]
     drawn = page.evaluate(CANDLES)  # the price pane's candles, as the chart holds them
-    # the chart holds the API's bars (the last one may since be moved by a live quote)
-    assert drawn and drawn[-2]["close"] == history[-2]["close"], (drawn[-2:], history[-2:])
-    assert str(drawn[-1]["time"])[:10] == history[-1]["date"], (drawn[-1], history[-1])
+    # the chart holds the API's bars: a live quote may since have moved the last one, or
+    # opened one candle after it (a quote of the session after the last daily bar: in New
+    # York it is already the next day for most of the UTC day)
+    by_day = {str(candle["time"])[:10]: candle for candle in drawn}
+    day_before = by_day.get(history[-2]["date"], {})
+    assert day_before.get("close") == history[-2]["close"], (drawn[-3:], history[-2:])
+    assert history[-1]["date"] in by_day, (drawn[-2:], history[-1])
+    assert len([day for day in by_day if day > history[-1]["date"]]) <= 1, drawn[-3:]
     ink = page.evaluate(CANVAS_INK)
     assert ink > 10, f"the chart's canvases are blank ({ink} colours)"
     weight = page.evaluate(PAGE_BYTES)  # the page and its assets, API data aside
