@@ -40,16 +40,14 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import throwaway_warehouse, write_section
+from common import local_redis, throwaway_warehouse, write_section
 from stockmind.dbt_runner import run_dbt
 from stockmind.ingest import ingest_prices
-from stockmind.platform.environment import redis_url
 from stockmind.platform.postgres_cluster import bin_dir, free_port
-from stockmind.platform.processes import api_command, redis_command
+from stockmind.platform.processes import api_command
 from stockmind.pool import Pool
 from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
-from stockmind.settings import Settings
 from stockmind.universe import resolve_universe
 from stockmind_api.market import queries as market_queries
 
@@ -373,20 +371,6 @@ def serve(args, env: dict):
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         server_log.close()
-
-
-@contextmanager
-def local_redis():
-    """A Redis started as ``make up`` starts it (the platform's command), in a temp home."""
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home))
-        server = subprocess.Popen(redis_command(settings), stdout=subprocess.DEVNULL)
-        try:
-            time.sleep(0.5)
-            yield redis_url(settings)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def render(args, results: dict, floor: dict, generator: str) -> str:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +18,10 @@ from pathlib import Path
 
 from stockmind import migrate
 from stockmind.db import create_database, drop_database, local_dsn, normalize_dsn, with_database
+from stockmind.platform.environment import redis_url
 from stockmind.platform.postgres_cluster import LocalCluster
-from stockmind.settings import get_settings
+from stockmind.platform.processes import redis_command
+from stockmind.settings import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +70,18 @@ def write_section(path: str | Path, name: str, body: str) -> None:
         else text.rstrip() + "\n\n" + block + "\n"
     )
     path.write_text(text)
+
+
+@contextmanager
+def local_redis() -> Iterator[str]:
+    """A Redis started as ``make up`` starts it (the platform's command), in a temp home:
+    rate limits and connection caps live there, as under ``make up``. Yields its URL."""
+    with tempfile.TemporaryDirectory() as home:
+        settings = Settings(home=Path(home))
+        server = subprocess.Popen(redis_command(settings), stdout=subprocess.DEVNULL)
+        try:
+            time.sleep(0.5)
+            yield redis_url(settings)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

@@ -43,16 +43,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from common import throwaway_warehouse, write_section
+from common import local_redis, throwaway_warehouse, write_section
 from stockmind import events
 from stockmind.db import connect
 from stockmind.dbt_runner import run_dbt
-from stockmind.platform.environment import redis_url
 from stockmind.platform.postgres_cluster import free_port
-from stockmind.platform.processes import api_command, redis_command
+from stockmind.platform.processes import api_command
 from stockmind.profiles import refresh_profiles
 from stockmind.providers.sample import SampleProvider
-from stockmind.settings import Settings
 from stockmind.universe import resolve_universe
 from ws_clients import percentiles, raise_fd_limit
 
@@ -67,21 +65,6 @@ def wait_for(port: int) -> None:
         except OSError:
             time.sleep(0.5)
     raise RuntimeError("the API did not start")
-
-
-@contextlib.contextmanager
-def local_redis():
-    """A Redis started as ``make up`` starts it (the platform's command), in a temp home:
-    the connection caps live there, as under ``make up``."""
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home))
-        server = subprocess.Popen(redis_command(settings), stdout=subprocess.DEVNULL)
-        try:
-            time.sleep(0.5)
-            yield redis_url(settings)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def publish_steadily(dsn: str, symbols: list[str], rate: int, seconds: float) -> int:
