@@ -1,8 +1,5 @@
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook=[
             "{{ change_window_start() }}",
             "{{ delete_changed_periods(ref('fct_scanner_daily')) }}",
